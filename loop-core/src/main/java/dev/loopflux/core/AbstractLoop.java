@@ -1,0 +1,410 @@
+package dev.loopflux.core;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.SelectableChannel;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What every loop has, whoever drives it: the task queue, the timers, the selector driver, the
+ * lifecycle state and the counters. {@link ThreadLoop} drives it from its own thread;
+ * {@link TestLoop} from the test's thread with a manual clock.
+ *
+ * <p>Threading: the public methods are safe from any thread; the package-private ones that run
+ * work ({@link #runTasks}, {@link #runTimers}, ...) are for the loop thread only.
+ */
+abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
+    // Lifecycle, behind one atomic field. Only moves forward.
+    static final int ST_STARTED = 1;
+    static final int ST_SHUTTING_DOWN = 2;
+    static final int ST_SHUTDOWN = 3;
+    static final int ST_TERMINATED = 4;
+
+    /** The watchdog reads this: is the loop running user code, or waiting in select? */
+    static final int PHASE_IDLE = 0;
+    static final int PHASE_RUNNING = 1;
+
+    private static final VarHandle STATE;
+    private static final VarHandle PROGRESS;
+    private static final VarHandle PHASE;
+    private static final VarHandle COUNTERS;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(AbstractLoop.class, "state", int.class);
+            PROGRESS = lookup.findVarHandle(AbstractLoop.class, "progress", long.class);
+            PHASE = lookup.findVarHandle(AbstractLoop.class, "phase", int.class);
+            COUNTERS = MethodHandles.arrayElementVarHandle(long[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    // Indices into counters: written by the loop thread (opaque), read by metrics() (opaque).
+    static final int C_ITERATIONS = 0;
+    static final int C_TASKS = 1;
+    static final int C_TIMERS = 2;
+    static final int C_KEYS = 3;
+    static final int C_WAKEUPS = 4;
+    static final int C_REBUILDS = 5;
+    static final int C_ERRORS = 6;
+    static final int C_BLOCKED_REPORTS = 7;
+    static final int C_LONGEST_NANOS = 8;
+
+    final String name;
+    final LoopOptions options;
+    final Clock clock;
+    final TaskQueue tasks = new TaskQueue();
+    final TimerQueue timers = new TimerQueue();
+    final NioDriver driver;
+    final CompletableFuture<Void> terminationFuture = new CompletableFuture<>();
+    private final long[] counters = new long[9];
+    private final long taskQuantumNanos;
+
+    private volatile int state = ST_STARTED;
+    /** Bumped after every task, timer and handler run; the watchdog watches it move. */
+    private long progress;
+    /** {@link #PHASE_IDLE} while in select, {@link #PHASE_RUNNING} otherwise. */
+    private int phase = PHASE_RUNNING;
+
+    // Graceful shutdown request: written under synchronized before the state moves, read by the
+    // loop after it sees the state move.
+    long quietPeriodNanos;
+    long shutdownTimeoutNanos;
+
+    AbstractLoop(String name, LoopOptions options, Clock clock) {
+        this.name = name;
+        this.options = options;
+        this.clock = clock;
+        this.taskQuantumNanos = options.taskQuantum().toNanos();
+        try {
+            this.driver = new NioDriver(this, options.selectStrategy());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open a selector for loop '" + name + "'", e);
+        }
+    }
+
+    /** Wakes the loop if it may be sleeping in select; called after a task is queued from another thread. */
+    abstract void wakeupForTask();
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final Clock clock() {
+        return clock;
+    }
+
+    @Override
+    public final void execute(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        if (state >= ST_SHUTDOWN) {
+            throw new RejectedExecutionException("loop '" + name + "' has shut down: task rejected: " + task);
+        }
+        tasks.offer(task);
+        if (!inLoop()) {
+            wakeupForTask();
+        }
+    }
+
+    @Override
+    public final TimerHandle schedule(Runnable task, long delay, TimeUnit unit) {
+        return scheduleTimer(task, delay, 0, unit);
+    }
+
+    @Override
+    public final TimerHandle scheduleAtFixedRate(Runnable task, long initialDelay, long period, TimeUnit unit) {
+        if (period <= 0) {
+            throw new IllegalArgumentException("period <= 0: " + period + " " + unit);
+        }
+        return scheduleTimer(task, initialDelay, Math.min(unit.toNanos(period), TimerQueue.MAX_DELAY_NANOS), unit);
+    }
+
+    private TimerHandle scheduleTimer(Runnable task, long delay, long periodNanos, TimeUnit unit) {
+        Objects.requireNonNull(task, "task");
+        Objects.requireNonNull(unit, "unit");
+        if (state >= ST_SHUTTING_DOWN) {
+            throw new RejectedExecutionException("loop '" + name + "' is shutting down: timer rejected: " + task);
+        }
+        long delayNanos = Math.min(Math.max(0, unit.toNanos(delay)), TimerQueue.MAX_DELAY_NANOS);
+        ScheduledTimer timer = new ScheduledTimer(timers, task, clock.nanoTime() + delayNanos, periodNanos);
+        if (inLoop()) {
+            timers.add(timer);
+        } else {
+            execute(() -> timers.add(timer));
+        }
+        return timer;
+    }
+
+    @Override
+    public final CompletableFuture<IoRegistration> register(SelectableChannel channel, int interestOps, IoHandler handler) {
+        Objects.requireNonNull(channel, "channel");
+        Objects.requireNonNull(handler, "handler");
+        if ((interestOps & ~channel.validOps()) != 0) {
+            throw new IllegalArgumentException("interestOps " + interestOps + " not valid for " + channel);
+        }
+        CompletableFuture<IoRegistration> result = new CompletableFuture<>();
+        if (inLoop()) {
+            registerNow(channel, interestOps, handler, result);
+        } else {
+            try {
+                execute(() -> registerNow(channel, interestOps, handler, result));
+            } catch (RejectedExecutionException e) {
+                result.completeExceptionally(e);
+            }
+        }
+        return result;
+    }
+
+    private void registerNow(SelectableChannel channel, int ops, IoHandler handler, CompletableFuture<IoRegistration> result) {
+        if (state >= ST_SHUTTING_DOWN) {
+            result.completeExceptionally(new RejectedExecutionException(
+                    "loop '" + name + "' is shutting down: cannot register " + channel));
+            return;
+        }
+        try {
+            result.complete(driver.register(channel, ops, handler));
+        } catch (Throwable e) {
+            result.completeExceptionally(e);
+        }
+    }
+
+    @Override
+    public final CompletableFuture<Void> shutdownGracefully(Duration quietPeriod, Duration timeout) {
+        Objects.requireNonNull(quietPeriod, "quietPeriod");
+        Objects.requireNonNull(timeout, "timeout");
+        if (quietPeriod.isNegative() || timeout.compareTo(quietPeriod) < 0) {
+            throw new IllegalArgumentException("need 0 <= quietPeriod <= timeout: quietPeriod=" + quietPeriod + ", timeout=" + timeout);
+        }
+        synchronized (this) {
+            if (state >= ST_SHUTTING_DOWN) {
+                return terminationFuture;
+            }
+            quietPeriodNanos = quietPeriod.toNanos();
+            shutdownTimeoutNanos = timeout.toNanos();
+            state = ST_SHUTTING_DOWN;
+        }
+        shutdownRequested();
+        return terminationFuture;
+    }
+
+    /** Called once, on the thread that asked for shutdown, after the state moved. */
+    abstract void shutdownRequested();
+
+    @Override
+    public final CompletableFuture<Void> terminationFuture() {
+        return terminationFuture;
+    }
+
+    @Override
+    public final boolean isShuttingDown() {
+        return state >= ST_SHUTTING_DOWN;
+    }
+
+    @Override
+    public final boolean isTerminated() {
+        return state == ST_TERMINATED;
+    }
+
+    final int state() {
+        return state;
+    }
+
+    final void setState(int newState) {
+        STATE.setVolatile(this, newState);
+    }
+
+    @Override
+    public final LoopMetrics metrics() {
+        return new LoopMetrics(name,
+                counter(C_ITERATIONS), counter(C_TASKS), counter(C_TIMERS), counter(C_KEYS),
+                tasks.size(), timers.pending(), registrationsSnapshot(),
+                Duration.ofNanos(counter(C_LONGEST_NANOS)), counter(C_BLOCKED_REPORTS),
+                counter(C_WAKEUPS), counter(C_REBUILDS), counter(C_ERRORS));
+    }
+
+    /** Channels registered now; loop thread reads exactly, others a racy snapshot. */
+    private int registrationsSnapshot() {
+        return driver.registrations();
+    }
+
+    final long counter(int index) {
+        return (long) COUNTERS.getOpaque(counters, index);
+    }
+
+    /** Adds to a counter; only the thread that owns that counter may call it. */
+    final void count(int index, long delta) {
+        COUNTERS.setOpaque(counters, index, (long) COUNTERS.getOpaque(counters, index) + delta);
+    }
+
+    /** Adds one to a counter that several threads add to. */
+    final void countShared(int index) {
+        COUNTERS.getAndAdd(counters, index, 1L);
+    }
+
+    /** Raises a maximum; only the watchdog thread calls it. */
+    final void countMax(int index, long value) {
+        if (value > counter(index)) {
+            COUNTERS.setOpaque(counters, index, value);
+        }
+    }
+
+    // ---- loop-thread work -------------------------------------------------------------------
+
+    /** Runs one task, timer or callback; whatever it throws goes to the error handler. */
+    @Override
+    public final void runSafely(Runnable task) {
+        try {
+            task.run();
+        } catch (Throwable error) {
+            reportError(error);
+        }
+        progressed();
+    }
+
+    /** Loop thread. Reports an error to the handler; an {@link Error} is always logged too. */
+    final void reportError(Throwable error) {
+        count(C_ERRORS, 1);
+        LoopErrorHandler handler = options.errorHandler();
+        if (error instanceof Error && handler != LoopErrorHandler.LOG) {
+            LoopErrorHandler.LOG.onError(this, error); // never swallow an Error silently
+        }
+        try {
+            handler.onError(this, error);
+        } catch (Throwable handlerError) {
+            handlerError.addSuppressed(error);
+            Log.LOGGER.log(System.Logger.Level.ERROR, "Error handler of loop '" + name + "' threw", handlerError);
+        }
+    }
+
+    /** Loop thread: one more run finished; the watchdog sees the loop move. */
+    final void progressed() {
+        PROGRESS.setOpaque(this, progress + 1);
+    }
+
+    final void markRunning() {
+        PHASE.setOpaque(this, PHASE_RUNNING);
+    }
+
+    final void markIdle() {
+        PHASE.setOpaque(this, PHASE_IDLE);
+    }
+
+    /** Watchdog thread: the progress count. */
+    final long progressSnapshot() {
+        return (long) PROGRESS.getOpaque(this);
+    }
+
+    /** Watchdog thread: true while the loop runs user code (not waiting in select). */
+    final boolean isRunningSnapshot() {
+        return (int) PHASE.getOpaque(this) == PHASE_RUNNING;
+    }
+
+    /**
+     * Loop thread. Runs queued tasks until the queue is empty or the task quantum is used up
+     * (checked every 64 tasks: reading the clock per task would cost more than most tasks).
+     *
+     * @return how many tasks ran
+     */
+    final int runTasks() {
+        Runnable task = tasks.poll();
+        if (task == null) {
+            return 0;
+        }
+        long deadline = clock.nanoTime() + taskQuantumNanos;
+        int ran = 0;
+        do {
+            runSafely(task);
+            ran++;
+            if ((ran & 63) == 0 && clock.nanoTime() - deadline >= 0) {
+                break;
+            }
+            task = tasks.poll();
+        } while (task != null);
+        count(C_TASKS, ran);
+        return ran;
+    }
+
+    /** Loop thread. Runs tasks until the queue is empty, however long that takes. */
+    final int runAllTasks() {
+        int ran = 0;
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+            runSafely(task);
+            ran++;
+        }
+        count(C_TASKS, ran);
+        return ran;
+    }
+
+    /** Loop thread. Runs the timers due now; returns how many ran. */
+    final int runTimers() {
+        if (timers.isEmpty()) {
+            return 0;
+        }
+        int ran = timers.runDue(clock.nanoTime(), this);
+        timers.purgeIfWorthIt();
+        if (ran > 0) {
+            count(C_TIMERS, ran);
+        }
+        return ran;
+    }
+
+    /** Loop thread. Selects with {@code timeoutMillis} (see {@link SelectStrategy}); returns keys dispatched. */
+    final int select(long timeoutMillis) throws IOException {
+        int keys = driver.select(timeoutMillis);
+        if (keys > 0) {
+            count(C_KEYS, keys);
+        }
+        return keys;
+    }
+
+    /** Loop thread, at the start of shutdown: cancels timers and closes every channel. */
+    final void closeTimersAndChannels() {
+        timers.cancelAll();
+        driver.closeAll(new LoopShutdownException("loop '" + name + "' is shutting down"));
+    }
+
+    /**
+     * Loop thread, last act: closes the selector, drops what was queued too late (and says so),
+     * completes the termination future.
+     */
+    final void terminate() {
+        timers.cancelAll();
+        try {
+            driver.close();
+        } catch (Throwable e) {
+            reportError(e);
+        }
+        setState(ST_TERMINATED);
+        int dropped = 0;
+        for (;;) {
+            if (tasks.poll() != null) {
+                dropped++;
+            } else if (tasks.isEmpty()) {
+                break;
+            } else {
+                Thread.onSpinWait(); // a producer claimed a slot and is about to fill it
+            }
+        }
+        if (dropped > 0) {
+            Log.LOGGER.log(System.Logger.Level.WARNING, "Loop '" + name + "' terminated with " + dropped
+                    + " task(s) submitted while it shut down; they did not run");
+        }
+        terminationFuture.complete(null);
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + name + "]";
+    }
+}

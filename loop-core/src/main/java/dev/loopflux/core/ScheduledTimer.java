@@ -1,0 +1,95 @@
+package dev.loopflux.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One timer in a {@link TimerQueue}: a task, when it is due, and whether it repeats.
+ *
+ * <p>Kept small on purpose (48 bytes with compressed references): a loop may hold a million of
+ * them. It is its own heap entry and its own cancellation handle; there is no wrapper.
+ *
+ * <p>{@link #cancel()} is safe from any thread: it flips {@link #state} with one CAS and counts
+ * the cancellation; the loop drops the timer lazily, when it reaches the top of the heap or
+ * when cancelled timers make up half the heap (see {@link TimerQueue#purgeIfWorthIt()}).
+ */
+final class ScheduledTimer implements TimerHandle {
+    static final int PENDING = 0;
+    static final int DONE = 1;
+    static final int CANCELLED = 2;
+
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(ScheduledTimer.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Loop-clock time at which the task is due; moved forward by {@link #period} after each run. */
+    long deadline;
+    /** Tie-breaker among equal deadlines: lower runs first (FIFO). Assigned by the queue on insert. */
+    long seq;
+    /** Nanoseconds between runs for a fixed-rate timer; 0 for a one-shot timer. */
+    final long period;
+    /** What to run; the user's object, never wrapped. */
+    final Runnable task;
+    /** The queue that counts this timer's cancellation. */
+    final TimerQueue queue;
+    /** {@link #PENDING}, {@link #DONE} or {@link #CANCELLED}; only ever leaves PENDING. */
+    private volatile int state;
+
+    ScheduledTimer(TimerQueue queue, Runnable task, long deadline, long period) {
+        this.queue = queue;
+        this.task = task;
+        this.deadline = deadline;
+        this.period = period;
+    }
+
+    @Override
+    public boolean cancel() {
+        if (STATE.compareAndSet(this, PENDING, CANCELLED)) {
+            queue.cancelled();
+            return true;
+        }
+        return false;
+    }
+
+    /** Loop thread: claims a one-shot timer for running; false if it was cancelled first. */
+    boolean markDone() {
+        return STATE.compareAndSet(this, PENDING, DONE);
+    }
+
+    /** Loop thread, at shutdown: cancels without counting (the queue is being cleared). */
+    void cancelSilently() {
+        STATE.compareAndSet(this, PENDING, CANCELLED);
+    }
+
+    boolean isPending() {
+        return state == PENDING;
+    }
+
+    @Override
+    public boolean isCancelled() {
+        return state == CANCELLED;
+    }
+
+    @Override
+    public boolean isDone() {
+        return state != PENDING;
+    }
+
+    /** Heap order: earlier deadline first, then earlier insertion. Overflow-safe. */
+    boolean before(ScheduledTimer other) {
+        long d = deadline - other.deadline;
+        return d < 0 || (d == 0 && seq < other.seq);
+    }
+
+    @Override
+    public String toString() {
+        String s = state == PENDING ? "pending" : state == DONE ? "done" : "cancelled";
+        return "Timer[" + s + ", deadline=" + deadline + (period > 0 ? ", period=" + period : "") + ", " + task + "]";
+    }
+}
