@@ -144,7 +144,11 @@ public final class LoopOptions {
         private LoopErrorHandler errorHandler = LoopErrorHandler.LOG;
         private int selectorRebuildThreshold = DEFAULT_SELECTOR_REBUILD_THRESHOLD;
         private SelectStrategy selectStrategy = SelectStrategy.DEFAULT;
-        private ThreadFactory threadFactory = r -> new Thread(r);
+        private ThreadFactory threadFactory = r -> {
+            Thread t = new Thread(r);
+            t.setDaemon(false); // not inherited from whichever thread made the loop
+            return t;
+        };
 
         private Builder() {
         }

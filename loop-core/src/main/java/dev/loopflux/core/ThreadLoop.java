@@ -16,8 +16,6 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
      */
     private static final int AWAKE = 0;
     private static final int SLEEPING = 1;
-    /** Longest select while shutting down, so the quiet period is checked often enough. */
-    private static final long SHUTDOWN_POLL_MILLIS = 100;
 
     private static final VarHandle WAKEUP;
 
@@ -39,6 +37,8 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
     private boolean shutdownStarted;
     private long shutdownStart;
     private long lastActivity;
+    /** While shutting down: when the quiet period or the timeout next needs checking. */
+    private long shutdownCheckAt;
 
     ThreadLoop(String name, LoopOptions options, LoopGroup group) {
         super(name, options, options.clock());
@@ -130,15 +130,13 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
 
     private void selectAndDispatch() throws IOException {
         long now = clock.nanoTime();
-        if (!tasks.isEmpty() || timers.hasDue(now)) {
+        boolean shuttingDown = state() >= ST_SHUTTING_DOWN;
+        if (!tasks.isEmpty() || timers.hasDue(now) || (shuttingDown && !shutdownStarted)) {
             select(-1);
             return;
         }
-        long deadline = timers.nextDeadline();
+        long deadline = shuttingDown ? shutdownCheckAt : timers.nextDeadline();
         long timeoutMillis = deadline == Long.MAX_VALUE ? 0 : Math.max(1, ceilMillis(deadline - now));
-        if (state() >= ST_SHUTTING_DOWN) {
-            timeoutMillis = timeoutMillis == 0 ? SHUTDOWN_POLL_MILLIS : Math.min(timeoutMillis, SHUTDOWN_POLL_MILLIS);
-        }
         WAKEUP.setVolatile(this, SLEEPING);
         if (!tasks.isEmpty()) { // see wakeupForTask(): case 1
             WAKEUP.setVolatile(this, AWAKE);
@@ -202,6 +200,9 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             terminate();
             return true;
         }
+        long quietEnds = lastActivity + quietPeriodNanos;
+        long timeoutEnds = shutdownStart + shutdownTimeoutNanos;
+        shutdownCheckAt = quietEnds - timeoutEnds < 0 ? quietEnds : timeoutEnds;
         return false;
     }
 

@@ -38,6 +38,8 @@ final class TimerQueue {
     /** Cancelled timers still in the heap (or about to be inserted); counted from any thread. */
     private volatile int cancelledCount;
     private long nextSeq;
+    /** Set at shutdown: from then on every timer is cancelled on arrival. */
+    private boolean closed;
 
     /** Timers not yet cancelled nor run; a snapshot, from any thread. */
     int pending() {
@@ -55,6 +57,10 @@ final class TimerQueue {
 
     /** Loop thread. Inserts a timer unless it was cancelled before it got here. */
     void add(ScheduledTimer timer) {
+        if (closed) {
+            timer.cancelSilently(); // scheduled from another thread just before shutdown
+            return;
+        }
         if (!timer.isPending()) {
             if (timer.isCancelled()) {
                 CANCELLED_COUNT.getAndAdd(this, -1); // it never entered the heap
@@ -165,8 +171,9 @@ final class TimerQueue {
         }
     }
 
-    /** Loop thread, at shutdown: cancels every timer and empties the heap. */
+    /** Loop thread, at shutdown: cancels every timer, empties the heap, and cancels any timer added later. */
     void cancelAll() {
+        closed = true;
         ScheduledTimer[] h = heap;
         for (int i = 0, n = size; i < n; i++) {
             h[i].cancelSilently();
