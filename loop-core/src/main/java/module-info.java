@@ -7,4 +7,5 @@ module dev.loopflux.core {
     requires transitive org.reactivestreams;
 
     exports dev.loopflux.core;
+    exports dev.loopflux.core.net;
 }

@@ -1,0 +1,322 @@
+package dev.loopflux.core.net;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.concurrent.RejectedExecutionException;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscriber;
+
+/**
+ * The write side of a {@link TcpConnection}: sends in order, one {@link SendOperation} active at
+ * a time, its buffers queued in {@link #pending} and written with gathering writes.
+ *
+ * <p>{@link #pending} holds, in order, the buffers not yet fully written, the operation of each
+ * send whose upstream completed (it completes when the writer passes it: every byte before it
+ * has been taken by the kernel), and {@link #SHUTDOWN} where the output is to be shut down.
+ *
+ * <p>Memory bound: an operation requests one buffer at a time and only while
+ * {@link #pendingBytes} is under the high-water mark, so pending bytes never exceed the mark
+ * plus one buffer. {@code OP_WRITE} is wanted only while the kernel refused some bytes.
+ *
+ * <p>Threading: loop thread only.
+ */
+final class Outbound {
+    /** Marker in {@link #pending}: shut the output down here. */
+    private static final Object SHUTDOWN = new Object();
+
+    final TcpConnection connection;
+    private final int highWaterMark;
+    /** Buffers, completed sends and the shutdown marker, in write order; made on first use. */
+    private ArrayDeque<Object> pending;
+    /** Bytes in {@link #pending} not yet written. */
+    private long pendingBytes;
+    /** The send whose upstream we are reading from now. */
+    private SendOperation active;
+    /** Sends (and the shutdown marker) waiting their turn; made on first use. */
+    private ArrayDeque<Object> waiting;
+    /** The kernel refused bytes: wait for OP_WRITE before writing again. */
+    private boolean writeBlocked;
+    private boolean flushing;
+    private boolean flushAgain;
+    private boolean shutdownRequested;
+    private boolean outputShut;
+    private Throwable closedCause;
+
+    Outbound(TcpConnection connection) {
+        this.connection = connection;
+        this.highWaterMark = connection.options.writeHighWaterMark();
+    }
+
+    boolean wantsWrite() {
+        return writeBlocked;
+    }
+
+    boolean isOutputShut() {
+        return outputShut;
+    }
+
+    long pendingBytes() {
+        return pendingBytes;
+    }
+
+    /** Any thread: a subscriber to {@link Connection#send}'s publisher arrived. */
+    void subscribe(Publisher<ByteBuffer> data, Subscriber<? super Void> downstream) {
+        java.util.Objects.requireNonNull(downstream, "subscriber");
+        if (connection.loop.inLoop()) {
+            subscribeNow(data, downstream);
+            return;
+        }
+        try {
+            connection.loop.execute(() -> subscribeNow(data, downstream));
+        } catch (RejectedExecutionException e) {
+            TcpConnection.reject(downstream, new ConnectionClosedException("connection to " + connection.peer + " closed: its loop shut down"));
+        }
+    }
+
+    private void subscribeNow(Publisher<ByteBuffer> data, Subscriber<? super Void> downstream) {
+        SendOperation op = new SendOperation(this, data, downstream);
+        downstream.onSubscribe(op);
+        if (op.isDone()) {
+            return; // cancelled from onSubscribe
+        }
+        if (closedCause != null) {
+            op.fail(closedCause);
+        } else if (shutdownRequested) {
+            op.fail(new ConnectionClosedException("output to " + connection.peer + " is shut down"));
+        } else if (active == null && (waiting == null || waiting.isEmpty())) {
+            activate(op);
+        } else {
+            waiting().add(op);
+        }
+    }
+
+    void shutdownOutput() {
+        if (closedCause != null || shutdownRequested) {
+            return;
+        }
+        shutdownRequested = true;
+        if (active == null && (waiting == null || waiting.isEmpty())) {
+            pend(SHUTDOWN);
+            flush();
+        } else {
+            waiting().add(SHUTDOWN);
+        }
+    }
+
+    private void activate(SendOperation op) {
+        active = op;
+        op.start();
+    }
+
+    /** The active send is finished with its upstream: start the next one waiting. */
+    private void activateNext() {
+        active = null;
+        while (waiting != null && !waiting.isEmpty()) {
+            Object next = waiting.poll();
+            if (next == SHUTDOWN) {
+                pend(SHUTDOWN);
+                flush();
+            } else if (!((SendOperation) next).isDone()) {
+                activate((SendOperation) next);
+                return;
+            }
+        }
+    }
+
+    // ---- from the active send's upstream (loop thread) --------------------------------------
+
+    void onUpstreamNext(SendOperation op, ByteBuffer buffer) {
+        op.received();
+        if (op != active || closedCause != null) {
+            return; // cancelled, or closed: the buffer is dropped
+        }
+        if (buffer.hasRemaining()) {
+            pendingBytes += buffer.remaining();
+            pend(buffer);
+            flush();
+        }
+        requestMore(op);
+    }
+
+    void onUpstreamComplete(SendOperation op) {
+        if (op != active) {
+            return;
+        }
+        pend(op); // completes when the writer gets past it
+        flush();
+        activateNext();
+    }
+
+    void onUpstreamError(SendOperation op, Throwable error) {
+        if (op != active) {
+            return;
+        }
+        op.fail(error); // bytes it already gave stay queued and are written
+        activateNext();
+    }
+
+    /** The send's subscriber cancelled it. */
+    void cancelled(SendOperation op) {
+        if (op == active) {
+            activateNext();
+        } else if (waiting != null) {
+            waiting.remove(op);
+        }
+    }
+
+    /** Asks the active send's upstream for one more buffer, if there is room under the mark. */
+    void requestMore(SendOperation op) {
+        if (op == active && closedCause == null && pendingBytes < highWaterMark) {
+            op.requestOne();
+        }
+    }
+
+    // ---- writing -------------------------------------------------------------------------
+
+    /** OP_WRITE fired: the kernel has room again. */
+    void writable() {
+        writeBlocked = false;
+        flush();
+    }
+
+    /**
+     * Writes what is pending until done or the kernel refuses more. Re-entrant calls (a
+     * completion callback that sends again) only ask the running flush to go round again.
+     */
+    void flush() {
+        if (flushing) {
+            flushAgain = true;
+            return;
+        }
+        if (writeBlocked || pending == null || pending.isEmpty()) {
+            return;
+        }
+        flushing = true;
+        try {
+            do {
+                flushAgain = false;
+                writePending();
+            } while (flushAgain && !writeBlocked && closedCause == null);
+        } finally {
+            flushing = false;
+        }
+        connection.updateInterest();
+        if (active != null) {
+            requestMore(active);
+        }
+    }
+
+    private void writePending() {
+        ByteBuffer[] gather = IoScratch.get().gather;
+        while (closedCause == null) {
+            passWritten();
+            if (pending.isEmpty() || closedCause != null) {
+                return;
+            }
+            int count = 0;
+            for (Object item : pending) {
+                if (item == SHUTDOWN) {
+                    break;
+                }
+                if (item instanceof ByteBuffer buffer) {
+                    gather[count++] = buffer;
+                    if (count == gather.length) {
+                        break;
+                    }
+                }
+            }
+            long written;
+            try {
+                written = count == 1 ? connection.channel.write(gather[0]) : connection.channel.write(gather, 0, count);
+            } catch (IOException e) {
+                connection.closeWith(Peers.translate(e, "write to", connection.peer));
+                return;
+            } finally {
+                Arrays.fill(gather, 0, count, null); // never keep a user's buffer alive
+            }
+            if (written > 0) {
+                pendingBytes -= written;
+                connection.didWrite();
+            }
+            passWritten();
+            if (!pending.isEmpty() && pending.peekFirst() instanceof ByteBuffer head && head.hasRemaining()) {
+                writeBlocked = true; // the socket buffer is full: wait for OP_WRITE
+                return;
+            }
+        }
+    }
+
+    /** Drops written buffers from the head, completing the sends and the shutdown found there. */
+    private void passWritten() {
+        Object head;
+        while ((head = pending.peekFirst()) != null) {
+            if (head instanceof ByteBuffer buffer) {
+                if (buffer.hasRemaining()) {
+                    return;
+                }
+                pending.pollFirst();
+            } else if (head == SHUTDOWN) {
+                pending.pollFirst();
+                shutdownNow();
+            } else {
+                pending.pollFirst();
+                ((SendOperation) head).complete();
+            }
+        }
+    }
+
+    private void shutdownNow() {
+        try {
+            connection.channel.shutdownOutput();
+        } catch (IOException e) {
+            connection.closeWith(Peers.translate(e, "shutdown of output to", connection.peer));
+            return;
+        }
+        outputShut = true;
+        connection.halfClosed();
+    }
+
+    private void pend(Object item) {
+        if (pending == null) {
+            pending = new ArrayDeque<>(8);
+        }
+        pending.add(item);
+    }
+
+    private ArrayDeque<Object> waiting() {
+        if (waiting == null) {
+            waiting = new ArrayDeque<>(4);
+        }
+        return waiting;
+    }
+
+    /** The connection closed: every send not yet complete fails with {@code cause}. */
+    void closed(Throwable cause) {
+        closedCause = cause;
+        pendingBytes = 0;
+        writeBlocked = false;
+        if (pending != null) {
+            Object item;
+            while ((item = pending.poll()) != null) {
+                if (item instanceof SendOperation op) {
+                    op.fail(cause);
+                }
+            }
+        }
+        SendOperation current = active;
+        active = null;
+        if (current != null) {
+            current.fail(cause);
+        }
+        if (waiting != null) {
+            Object item;
+            while ((item = waiting.poll()) != null) {
+                if (item instanceof SendOperation op) {
+                    op.fail(cause);
+                }
+            }
+        }
+    }
+}
