@@ -1,0 +1,268 @@
+package dev.loopflux.core.net;
+
+import dev.loopflux.core.Loop;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+
+/** Fixtures shared by the network tests: an echo handler, a byte-counting tap, one-shot clients. */
+final class Net {
+    static final InetSocketAddress LOCALHOST_ANY_PORT = new InetSocketAddress("127.0.0.1", 0);
+
+    private Net() {
+    }
+
+    static <T> T await(CompletionStage<T> stage) throws Exception {
+        return stage.toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    static byte[] random(int size, long seed) {
+        byte[] data = new byte[size];
+        new Random(seed).nextBytes(data);
+        return data;
+    }
+
+    static long crc(byte[] data) {
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        return crc.getValue();
+    }
+
+    /** Open file descriptors of this process (Linux), or -1 where /proc is missing. */
+    static int openFileDescriptors() throws IOException {
+        Path fds = Path.of("/proc/self/fd");
+        if (!Files.isDirectory(fds)) {
+            return -1;
+        }
+        try (Stream<Path> list = Files.list(fds)) {
+            return (int) list.count() - 1; // the listing's own descriptor
+        }
+    }
+
+    /**
+     * Returns once {@code loop} has selected at least once after this call: a closed channel's
+     * descriptor is released when its key is deregistered, which happens in select. A timer is
+     * run after the select of the iteration after the one that adds it.
+     */
+    static void passSelect(Loop loop) throws Exception {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        loop.schedule(() -> done.complete(null), 0, TimeUnit.NANOSECONDS);
+        done.get(10, TimeUnit.SECONDS);
+    }
+
+    /** Reads until end of stream, with a read timeout so that a broken server fails the test, not hangs it. */
+    static byte[] readToEnd(Socket socket) throws IOException {
+        socket.setSoTimeout(10_000);
+        InputStream in = socket.getInputStream();
+        return in.readAllBytes();
+    }
+
+    /** Writes {@code data}, half-closes, reads the echo to the end. */
+    static byte[] plainEcho(SocketAddress server, byte[] data) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(server, 10_000);
+            socket.getOutputStream().write(data);
+            socket.shutdownOutput();
+            return readToEnd(socket);
+        }
+    }
+
+    /**
+     * A client connection through {@link TcpClient}: sends {@code data}, half-closes, collects the
+     * echo to the end and waits for the connection to close by itself (both sides shut down).
+     */
+    static CompletableFuture<byte[]> echoOnce(Loop loop, SocketAddress server, TcpOptions options, byte[] data) {
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        TcpClient.connect(loop, server, options).subscribe(new Subscriber<>() {
+            @Override
+            public void onSubscribe(Subscription s) {
+                s.request(1);
+            }
+
+            @Override
+            public void onNext(Connection connection) {
+                Recorder<ByteBuffer> in = Recorder.subscribe(connection.inbound(), Long.MAX_VALUE);
+                Recorder<Void> sent = Recorder.subscribe(connection.send(Probe.publisherOf(ByteBuffer.wrap(data))), 1);
+                sent.terminal.whenComplete((v, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(e);
+                    } else {
+                        connection.shutdownOutput();
+                    }
+                });
+                in.terminal
+                        .thenCompose(v -> connection.onClose())
+                        .whenComplete((v, e) -> {
+                            if (e != null) {
+                                result.completeExceptionally(e);
+                            } else {
+                                result.complete(in.bytes());
+                            }
+                        });
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                result.completeExceptionally(t);
+            }
+
+            @Override
+            public void onComplete() {
+            }
+        });
+        return result;
+    }
+
+    /**
+     * A pass-through publisher that counts the bytes and chunks going through it and records the
+     * terminal signal: what a server read, seen from outside the library.
+     */
+    static final class Tap implements Publisher<ByteBuffer> {
+        private final Publisher<ByteBuffer> source;
+        final AtomicLong bytes = new AtomicLong();
+        final AtomicLong chunks = new AtomicLong();
+        final CompletableFuture<Void> terminal = new CompletableFuture<>();
+        private final List<long[]> thresholds = new ArrayList<>();
+        private final List<CompletableFuture<Void>> thresholdFutures = new ArrayList<>();
+
+        Tap(Publisher<ByteBuffer> source) {
+            this.source = source;
+        }
+
+        /** Completes once at least {@code n} bytes went through. */
+        synchronized CompletableFuture<Void> whenBytes(long n) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            if (bytes.get() >= n) {
+                f.complete(null);
+            } else {
+                thresholds.add(new long[] {n});
+                thresholdFutures.add(f);
+            }
+            return f;
+        }
+
+        private synchronized void passed(int n) {
+            long total = bytes.addAndGet(n);
+            chunks.incrementAndGet();
+            for (int i = thresholds.size() - 1; i >= 0; i--) {
+                if (total >= thresholds.get(i)[0]) {
+                    thresholds.remove(i);
+                    thresholdFutures.remove(i).complete(null);
+                }
+            }
+        }
+
+        @Override
+        public void subscribe(Subscriber<? super ByteBuffer> downstream) {
+            source.subscribe(new Subscriber<>() {
+                @Override
+                public void onSubscribe(Subscription s) {
+                    downstream.onSubscribe(s);
+                }
+
+                @Override
+                public void onNext(ByteBuffer buffer) {
+                    passed(buffer.remaining());
+                    downstream.onNext(buffer);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    terminal.completeExceptionally(t);
+                    downstream.onError(t);
+                }
+
+                @Override
+                public void onComplete() {
+                    terminal.complete(null);
+                    downstream.onComplete();
+                }
+            });
+        }
+    }
+
+    /** One connection served by {@link EchoHandler}: what it read, and how its echo ended. */
+    record Served(Connection connection, Tap tap, Recorder<Void> echo) {
+    }
+
+    /**
+     * Serves every accepted connection with {@code send(inbound)}: output shut down after the
+     * echo, connection closed if the echo fails.
+     */
+    static final class EchoHandler implements Subscriber<Connection> {
+        final BlockingQueue<Served> served = new LinkedBlockingQueue<>();
+        final CompletableFuture<Void> terminal = new CompletableFuture<>();
+
+        static EchoHandler serve(TcpServer server) {
+            EchoHandler handler = new EchoHandler();
+            server.connections().subscribe(handler);
+            return handler;
+        }
+
+        /** The next connection served, waiting up to 10 s. */
+        Served next() throws InterruptedException {
+            Served s = served.poll(10, TimeUnit.SECONDS);
+            if (s == null) {
+                throw new AssertionError("no connection served within 10 s");
+            }
+            return s;
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(Connection connection) {
+            Tap tap = new Tap(connection.inbound());
+            Recorder<Void> echo = Recorder.requesting(1);
+            echo.terminal.whenComplete((v, e) -> {
+                if (e == null) {
+                    connection.shutdownOutput();
+                } else {
+                    connection.close();
+                }
+            });
+            served.add(new Served(connection, tap, echo));
+            connection.send(tap).subscribe(echo);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            terminal.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            terminal.complete(null);
+        }
+    }
+
+    /** Reads a whole stream into memory. */
+    static byte[] readAll(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        in.transferTo(out);
+        return out.toByteArray();
+    }
+}
