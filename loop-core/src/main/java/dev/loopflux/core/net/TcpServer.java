@@ -120,8 +120,20 @@ public final class TcpServer {
         }
     }
 
-    /** Registers the listener on the accepting loop, from that loop, and waits for it. */
+    /**
+     * Registers the listener on the accepting loop, from that loop, and waits for it. On the loop
+     * thread itself (a {@link dev.loopflux.core.TestLoop}'s driver, or a task binding a server)
+     * it registers directly: a task queued there would only run after this method returned.
+     */
     private void register() throws IOException {
+        if (acceptLoop.inLoop()) {
+            try {
+                acceptor.registration = acceptLoop.register(channel, 0, acceptor).join();
+                return;
+            } catch (java.util.concurrent.CompletionException e) {
+                throw new IOException("cannot register server " + Peers.describe(localAddress), e.getCause());
+            }
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
         try {
             acceptLoop.execute(() -> {
