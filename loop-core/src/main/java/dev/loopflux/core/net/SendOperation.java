@@ -23,6 +23,11 @@ final class SendOperation implements Subscriber<ByteBuffer>, Subscription {
     private int outstanding;
     /** A terminal signal went to downstream, or it cancelled. */
     private boolean done;
+    /**
+     * The data signalled onComplete or onError: its subscription is over and is never cancelled
+     * (§2.3: not from within that signal; §2.4: it counts as cancelled already).
+     */
+    private boolean upstreamTerminated;
 
     SendOperation(Outbound outbound, Publisher<ByteBuffer> data, Subscriber<? super Void> downstream) {
         this.outbound = outbound;
@@ -73,7 +78,7 @@ final class SendOperation implements Subscriber<ByteBuffer>, Subscription {
 
     private void cancelUpstream() {
         Subscription s = upstream;
-        if (s != null) {
+        if (s != null && !upstreamTerminated) {
             s.cancel();
         }
     }
@@ -110,12 +115,18 @@ final class SendOperation implements Subscriber<ByteBuffer>, Subscription {
     @Override
     public void onError(Throwable error) {
         Objects.requireNonNull(error, "error");
-        onLoop(() -> outbound.onUpstreamError(this, error), null);
+        onLoop(() -> {
+            upstreamTerminated = true;
+            outbound.onUpstreamError(this, error);
+        }, null);
     }
 
     @Override
     public void onComplete() {
-        onLoop(() -> outbound.onUpstreamComplete(this), null);
+        onLoop(() -> {
+            upstreamTerminated = true;
+            outbound.onUpstreamComplete(this);
+        }, null);
     }
 
     // ---- Subscription of the completion subscriber (any thread) ---------------------------------
