@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -470,10 +469,5 @@ class TcpConnectionTest {
                 cancelled = true;
             }
         });
-    }
-
-    @SuppressWarnings("unused")
-    private static String describe(byte[] b) {
-        return Arrays.toString(b);
     }
 }
