@@ -59,6 +59,44 @@ final class Net {
         }
     }
 
+    /** What each open descriptor points to ({@code fd -> target}), for messages; empty without /proc. */
+    static java.util.SortedMap<Integer, String> fileDescriptorTargets() {
+        java.util.SortedMap<Integer, String> targets = new java.util.TreeMap<>();
+        Path fds = Path.of("/proc/self/fd");
+        try (Stream<Path> list = Files.list(fds)) {
+            list.forEach(p -> {
+                try {
+                    String target = Files.readSymbolicLink(p).toString();
+                    if (!target.equals("/proc/" + ProcessHandle.current().pid() + "/fd")) { // the listing's own
+                        targets.put(Integer.parseInt(p.getFileName().toString()), target);
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    // closed while listing: not open any more
+                }
+            });
+        } catch (IOException e) {
+            // no /proc: nothing to describe
+        }
+        return targets;
+    }
+
+    /**
+     * Awaits the open descriptor count to be at most {@code limit}, letting each loop select
+     * between counts (a closed channel's descriptor is released by its loop's next select).
+     *
+     * @return the last count
+     */
+    static int awaitFileDescriptorsAtMost(int limit, Loop... loops) throws Exception {
+        int count = openFileDescriptors();
+        for (int i = 0; i < 20 && count > limit; i++) {
+            for (Loop loop : loops) {
+                passSelect(loop);
+            }
+            count = openFileDescriptors();
+        }
+        return count;
+    }
+
     /**
      * Returns once {@code loop} has selected at least once after this call: a closed channel's
      * descriptor is released when its key is deregistered, which happens in select. A timer is
