@@ -402,8 +402,7 @@ public final class TcpServer {
 
         void closeListener() {
             if (!listening) {
-                closed.complete(null);
-                return;
+                return; // closed already: the first close completes the future
             }
             listening = false;
             if (registration != null) {
@@ -415,7 +414,21 @@ public final class TcpServer {
             if (s != null) {
                 s.onComplete();
             }
-            closed.complete(null);
+            completeClosedAfterNextSelect();
+        }
+
+        /**
+         * A registered channel's descriptor is released only when the selector processes the
+         * cancelled key, in its next select; until then the port still listens (and accepts in
+         * the kernel). A timer added now runs after that select, so {@link #close()} completes
+         * once the port is free to bind again.
+         */
+        private void completeClosedAfterNextSelect() {
+            try {
+                acceptLoop.schedule(() -> closed.complete(null), 0, TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                closed.complete(null); // the loop is shutting down: it closes its selector, and the channel with it
+            }
         }
 
         @Override

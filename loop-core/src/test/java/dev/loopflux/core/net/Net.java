@@ -54,9 +54,7 @@ final class Net {
         if (!Files.isDirectory(fds)) {
             return -1;
         }
-        try (Stream<Path> list = Files.list(fds)) {
-            return (int) list.count() - 1; // the listing's own descriptor
-        }
+        return fileDescriptorTargets().size();
     }
 
     /** What each open descriptor points to ({@code fd -> target}), for messages; empty without /proc. */

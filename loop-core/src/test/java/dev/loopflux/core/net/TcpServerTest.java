@@ -186,6 +186,23 @@ class TcpServerTest {
     }
 
     @Test
+    void onceCloseCompletesThePortIsReleased() throws Exception {
+        group = LoopGroup.create("server", 1);
+        for (int i = 0; i < 50; i++) { // the window is short: go through it many times
+            TcpServer server = TcpServer.bind(group, Net.LOCALHOST_ANY_PORT, TcpOptions.defaults());
+            Recorder<Connection> accepted = Recorder.requesting(1);
+            server.connections().subscribe(accepted);
+            accepted.subscription();
+            int port = server.port();
+            await(server.close());
+            assertThatThrownBy(() -> new Socket("127.0.0.1", port).close())
+                    .as("connect to a closed server, round %d", i).isInstanceOf(java.net.ConnectException.class);
+            TcpServer again = TcpServer.bind(group, new InetSocketAddress("127.0.0.1", port), TcpOptions.defaults());
+            await(again.close());
+        }
+    }
+
+    @Test
     void requestZeroOnTheConnectionsFailsWithIllegalArgumentException() throws Exception {
         TcpServer server = bindOnGroup(TcpOptions.defaults());
         Recorder<Connection> r = Recorder.requesting(0);
