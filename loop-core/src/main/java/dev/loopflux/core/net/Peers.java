@@ -10,7 +10,7 @@ final class Peers {
     private Peers() {
     }
 
-    /** {@code 127.0.0.1:8080}, {@code [::1]:8080}, {@code unix:/tmp/x.sock}. */
+    /** {@code 127.0.0.1:8080}, {@code [0:0:0:0:0:0:0:1]:8080} (the JDK's form of {@code ::1}), {@code unix:/tmp/x.sock}. */
     static String describe(SocketAddress address) {
         if (address instanceof InetSocketAddress inet) {
             String host = inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString();
