@@ -214,7 +214,7 @@ class TcpConnectionTest {
         client.close();
         assertThat(in.awaitError()).isExactlyInstanceOf(ConnectionClosedException.class).hasMessageContaining("closed locally");
         assertThat(pending.awaitError()).isExactlyInstanceOf(ConnectionClosedException.class);
-        assertThat(client.onClose()).isCompleted();
+        await(client.onClose()); // completed last, after the signals
         assertThat(in.offLoopSignal).isNull();
         assertThat(pending.offLoopSignal).isNull();
     }
