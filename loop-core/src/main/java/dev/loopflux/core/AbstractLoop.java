@@ -58,6 +58,9 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     static final int C_BLOCKED_REPORTS = 7;
     static final int C_LONGEST_NANOS = 8;
 
+    /** The loop of the calling thread; see {@link Loop#current()}. */
+    static final ThreadLocal<Loop> CURRENT = new ThreadLocal<>();
+
     final String name;
     final LoopOptions options;
     final Clock clock;

@@ -37,6 +37,7 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
         super(name, options, clock);
         this.owner = Thread.currentThread();
         this.manualClock = clock;
+        CURRENT.set(this); // the creating thread is this loop's thread until close()
     }
 
     /** A test loop named {@code "test-loop"} on a new {@link ManualClock} reading 0. */
@@ -89,6 +90,9 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
         setState(ST_SHUTDOWN);
         runAllTasks();
         terminate();
+        if (CURRENT.get() == this) {
+            CURRENT.remove();
+        }
     }
 
     /**

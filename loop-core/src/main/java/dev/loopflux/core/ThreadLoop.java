@@ -97,6 +97,7 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
 
     @Override
     public void run() {
+        CURRENT.set(this);
         try {
             while (!iterate()) {
                 // next iteration
@@ -109,6 +110,7 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
                 runAllTasks();
                 terminate();
             }
+            CURRENT.remove();
         }
     }
 
