@@ -11,10 +11,12 @@ import reactor.core.scheduler.NonBlocking;
 final class LoopThread extends Thread implements NonBlocking {
 
     /** Makes non-daemon loop threads; the loop names them. */
-    static final ThreadFactory FACTORY = LoopThread::new;
+    static final ThreadFactory FACTORY = loop -> new LoopThread(loop, false);
+    /** Makes daemon loop threads, for the shared default group that must not keep the JVM alive. */
+    static final ThreadFactory DAEMON_FACTORY = loop -> new LoopThread(loop, true);
 
-    private LoopThread(Runnable loop) {
+    private LoopThread(Runnable loop, boolean daemon) {
         super(loop);
-        setDaemon(false);
+        setDaemon(daemon);
     }
 }

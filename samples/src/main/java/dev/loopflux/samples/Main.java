@@ -22,13 +22,13 @@ public final class Main {
         }
     }
 
-    static final String ECHO_USAGE = "usage: echo [--port N (default 7007)] [--host H (default 127.0.0.1)] [--loops N] [--api core]";
+    static final String ECHO_USAGE = "usage: echo [--port N (default 7007)] [--host H (default 127.0.0.1)] [--loops N] [--api reactor|core (default reactor)]";
 
     private static int echo(String[] args, PrintStream out, PrintStream err) throws Exception {
         int port = 7007;
         String host = "127.0.0.1";
         int loops = Runtime.getRuntime().availableProcessors();
-        String api = "core";
+        String api = "reactor";
         try {
             for (int i = 0; i < args.length; i += 2) {
                 if (i + 1 >= args.length) {
@@ -43,15 +43,19 @@ public final class Main {
                     default -> throw new IllegalArgumentException("unknown option: " + args[i]);
                 }
             }
-            if (!api.equals("core")) {
-                throw new IllegalArgumentException("--api " + api + " is not available yet; this build has: core");
+            if (!api.equals("core") && !api.equals("reactor")) {
+                throw new IllegalArgumentException("--api must be reactor or core, not " + api);
             }
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());
             err.println(ECHO_USAGE);
             return 2;
         }
-        CoreEcho.run(host, port, loops, out);
+        if (api.equals("core")) {
+            CoreEcho.run(host, port, loops, out);
+        } else {
+            ReactorEcho.run(host, port, loops, out);
+        }
         return 0;
     }
 

@@ -6,12 +6,15 @@ import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 
 /** How addresses read in messages, and how IO errors become exceptions that name the peer. */
-final class Peers {
+public final class Peers {
     private Peers() {
     }
 
-    /** {@code 127.0.0.1:8080}, {@code [::1]:8080}, {@code unix:/tmp/x.sock}. */
-    static String describe(SocketAddress address) {
+    /**
+     * An address as error messages name it: {@code 127.0.0.1:8080}, {@code [::1]:8080},
+     * {@code unix:/run/app.sock} (no host-name lookup). Thread-safe.
+     */
+    public static String describe(SocketAddress address) {
         if (address instanceof InetSocketAddress inet) {
             String host = inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString();
             return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + inet.getPort();
