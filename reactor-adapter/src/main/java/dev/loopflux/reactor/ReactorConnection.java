@@ -2,7 +2,6 @@ package dev.loopflux.reactor;
 
 import dev.loopflux.core.Loop;
 import dev.loopflux.core.net.Framing;
-import dev.loopflux.core.net.Peers;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -21,12 +20,10 @@ final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
 
     private final dev.loopflux.core.net.Connection connection;
     private final Scheduler scheduler;
-    private final String peer;
 
     ReactorConnection(dev.loopflux.core.net.Connection connection) {
         this.connection = connection;
         this.scheduler = LoopSchedulers.from(connection.loop());
-        this.peer = Peers.describe(connection.remoteAddress());
     }
 
     @Override
@@ -88,13 +85,13 @@ final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
 
     @Override
     public Flux<String> receiveLines(int maxLineLength) {
-        return Flux.from(Framing.lines(connection.inbound(), maxLineLength, peer))
+        return Flux.from(Framing.lines(connection, maxLineLength))
                 .map(line -> StandardCharsets.UTF_8.decode(line).toString());
     }
 
     @Override
     public Flux<ByteBuffer> receiveFrames(int fieldLength, int maxFrameLength) {
-        return Flux.from(Framing.lengthPrefixed(connection.inbound(), fieldLength, maxFrameLength, peer));
+        return Flux.from(Framing.lengthPrefixed(connection, fieldLength, maxFrameLength));
     }
 
     // ---- outbound ------------------------------------------------------------------------

@@ -48,6 +48,28 @@ public final class Framing {
     }
 
     /**
+     * The lines a connection receives: {@link #lines(Publisher, int, String)} over
+     * {@code connection.inbound()}, with every signal kept on the connection's loop (a request
+     * from another thread hops onto it).
+     */
+    public static Publisher<ByteBuffer> lines(Connection connection, int maxLineLength) {
+        Objects.requireNonNull(connection, "connection");
+        Publisher<ByteBuffer> framed = lines(connection.inbound(), maxLineLength, Peers.describe(connection.remoteAddress()));
+        return new LoopBoundPublisher<>(framed, connection.loop());
+    }
+
+    /**
+     * The length-prefixed frames a connection receives: {@link #lengthPrefixed(Publisher, int, int, String)}
+     * over {@code connection.inbound()}, with every signal kept on the connection's loop.
+     */
+    public static Publisher<ByteBuffer> lengthPrefixed(Connection connection, int fieldLength, int maxFrameLength) {
+        Objects.requireNonNull(connection, "connection");
+        Publisher<ByteBuffer> framed = lengthPrefixed(connection.inbound(), fieldLength, maxFrameLength,
+                Peers.describe(connection.remoteAddress()));
+        return new LoopBoundPublisher<>(framed, connection.loop());
+    }
+
+    /**
      * Lines: each frame is the bytes before a {@code '\n'}, with a {@code '\r'} just before the
      * {@code '\n'} stripped too; the delimiter is never part of the frame, and an empty line is an
      * empty frame. A lone {@code '\r'} elsewhere is an ordinary byte.
