@@ -189,6 +189,9 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             shutdownStarted = true;
             shutdownStart = now;
             lastActivity = now;
+            // Tasks queued before the shutdown run first: many are close requests (a server's
+            // dispose, say) that end their channels more gracefully than a forced close would.
+            runAllTasks();
             closeTimersAndChannels();
         }
         timers.cancelAll(); // timers that hopped in from other threads since

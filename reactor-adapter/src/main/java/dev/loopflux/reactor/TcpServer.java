@@ -176,7 +176,11 @@ public final class TcpServer {
 
         @Override
         public void onError(Throwable error) {
-            LOG.error("Server stopped accepting", error);
+            if (error instanceof dev.loopflux.core.LoopShutdownException) {
+                LOG.debug("Server stopped accepting: its loop shut down");
+            } else {
+                LOG.error("Server stopped accepting", error);
+            }
         }
 
         @Override

@@ -21,7 +21,7 @@ import java.util.Map;
  *
  * <pre>
  * java -cp benchmarks/target/loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoBench \
- *      [--impls loopflux,netty,nio] [--scenarios throughput,pingpong,large,idle,slow]
+ *      [--impls loopflux,reactor,netty,reactor-netty,nio] [--scenarios throughput,pingpong,large,idle,slow]
  *      [--seconds 10] [--warmup 3] [--idle 10000]
  * </pre>
  *
@@ -38,7 +38,7 @@ public final class EchoBench {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> options = new LinkedHashMap<>(Map.of(
-                "--impls", "loopflux,netty,nio", "--scenarios", "throughput,pingpong,large,idle,slow",
+                "--impls", "loopflux,reactor,netty,reactor-netty,nio", "--scenarios", "throughput,pingpong,large,idle,slow",
                 "--seconds", "10", "--warmup", "3", "--idle", "10000"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (!options.containsKey(args[i])) {

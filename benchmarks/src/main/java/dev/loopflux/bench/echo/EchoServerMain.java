@@ -13,7 +13,7 @@ import java.nio.file.Path;
  * standard input: {@code stats} prints {@code STATS rssKb=<n> heapBytes=<n>} (heap measured after
  * a full GC); end of input stops it.
  *
- * <p>{@code java -cp loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoServerMain --impl loopflux|netty|nio}
+ * <p>{@code java -cp loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoServerMain --impl loopflux|reactor|netty|reactor-netty|nio}
  */
 public final class EchoServerMain {
 
@@ -56,7 +56,9 @@ public final class EchoServerMain {
             case "loopflux" -> new LoopfluxEcho();
             case "netty" -> new NettyEcho();
             case "nio" -> new BareNioEcho();
-            default -> throw new IllegalArgumentException("unknown --impl " + impl + " (loopflux, netty, nio)");
+            case "reactor" -> new ReactorApiEcho();
+            case "reactor-netty" -> new ReactorNettyEcho();
+            default -> throw new IllegalArgumentException("unknown --impl " + impl + " (loopflux, reactor, netty, reactor-netty, nio)");
         };
     }
 
