@@ -97,6 +97,9 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     /** Wakes the loop if it may be sleeping in select; called after a task is queued from another thread. */
     abstract void wakeupForTask();
 
+    /** Like {@link #wakeupForTask()}, for the hand-over of a timer due at {@code deadline}. */
+    abstract void wakeupForTimer(long deadline);
+
     @Override
     public final String name() {
         return name;
@@ -143,7 +146,8 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
         if (inLoop()) {
             timers.add(timer);
         } else {
-            execute(() -> timers.add(timer));
+            tasks.offer(timer); // its run() inserts it into the heap, on the loop
+            wakeupForTimer(timer.deadline);
         }
         return timer;
     }

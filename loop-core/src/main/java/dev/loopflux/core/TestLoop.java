@@ -71,6 +71,11 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
         driver.wakeup(); // only matters while runUntil() waits in select
     }
 
+    @Override
+    void wakeupForTimer(long deadline) {
+        driver.wakeup();
+    }
+
     /**
      * On the creating thread the shutdown happens at once (the manual clock would never end a
      * quiet period); from another thread it happens when the creating thread next drives.

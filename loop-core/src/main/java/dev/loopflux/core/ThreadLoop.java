@@ -11,17 +11,24 @@ import java.lang.invoke.VarHandle;
  */
 final class ThreadLoop extends AbstractLoop implements Runnable {
     /**
-     * The loop is not in a blocking select: a new task will be seen without a wake-up.
-     * Otherwise the field holds {@link #SLEEPING}.
+     * {@link #sleepingUntil} when the loop is not in a blocking select: a new task will be seen
+     * without a wake-up. Otherwise the field holds when the loop will wake by itself, in nanoseconds
+     * since {@link #epoch} (so never negative), or {@link #NO_DEADLINE}.
      */
-    private static final int AWAKE = 0;
-    private static final int SLEEPING = 1;
+    private static final long AWAKE = -1L;
+    private static final long NO_DEADLINE = Long.MAX_VALUE;
+    /**
+     * Hand-overs left for a sleeping loop to find when it wakes, at most: past this many the
+     * loop is woken anyway, so that timers scheduled and cancelled from other threads while it
+     * sleeps for long cannot pile up in its queue.
+     */
+    private static final int MAX_LAZY_TASKS = 4096;
 
     private static final VarHandle WAKEUP;
 
     static {
         try {
-            WAKEUP = MethodHandles.lookup().findVarHandle(ThreadLoop.class, "wakeup", int.class);
+            WAKEUP = MethodHandles.lookup().findVarHandle(ThreadLoop.class, "sleepingUntil", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -29,8 +36,14 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
 
     private final Thread thread;
     private final LoopGroup group;
-    /** {@link #AWAKE} or {@link #SLEEPING}; see {@link #wakeupForTask()}. */
-    private volatile int wakeup = AWAKE;
+    /** {@link #AWAKE}, or when the sleeping loop wakes by itself; see {@link #wakeupForTask()}. */
+    private volatile long sleepingUntil = AWAKE;
+    /** Origin of {@link #sleepingUntil}'s deadlines. */
+    private final long epoch;
+    /** How long an idle loop that just ran tasks spins for the next one before it sleeps. */
+    private final long idleSpinNanos;
+    /** The last iteration ran queued tasks: another thread is feeding this loop. */
+    private boolean ranTasks;
     /** Selects in a row that returned early with nothing to do. */
     private int prematureSelects;
     // Shutdown bookkeeping, loop thread only.
@@ -43,6 +56,8 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
     ThreadLoop(String name, LoopOptions options, LoopGroup group) {
         super(name, options, options.clock());
         this.group = group;
+        this.epoch = clock.nanoTime();
+        this.idleSpinNanos = options.idleSpin().toNanos();
         Thread t = options.threadFactory().newThread(this);
         t.setName(name);
         this.thread = t;
@@ -81,7 +96,23 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
      */
     @Override
     void wakeupForTask() {
-        if (wakeup == SLEEPING && (int) WAKEUP.getAndSet(this, AWAKE) == SLEEPING) {
+        if (sleepingUntil != AWAKE && (long) WAKEUP.getAndSet(this, AWAKE) != AWAKE) {
+            countShared(C_WAKEUPS);
+            driver.wakeup();
+        }
+    }
+
+    /**
+     * A timer was handed over from another thread. The loop must see it before its deadline,
+     * nothing more: if the loop sleeps until no later than that deadline anyway, it will find the
+     * hand-over task when it wakes, and no system call is made now (Netty's lazy scheduling).
+     * The race is the one of {@link #wakeupForTask()}, with a deadline compared in case 2.
+     */
+    @Override
+    void wakeupForTimer(long deadline) {
+        long until = sleepingUntil;
+        if (until != AWAKE && (Math.max(0, deadline - epoch) < until || tasks.size() >= MAX_LAZY_TASKS)
+                && (long) WAKEUP.getAndSet(this, AWAKE) != AWAKE) {
             countShared(C_WAKEUPS);
             driver.wakeup();
         }
@@ -123,7 +154,7 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             if (state() >= ST_SHUTTING_DOWN) {
                 return confirmShutdown();
             }
-            runTasks();
+            ranTasks = runTasks() > 0;
         } catch (Throwable error) {
             reportError(error); // the loop survives whatever happens inside one iteration
         }
@@ -137,9 +168,13 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             select(-1);
             return;
         }
+        if (ranTasks && idleSpinNanos > 0 && spinForTask()) {
+            select(-1);
+            return;
+        }
         long deadline = shuttingDown ? shutdownCheckAt : timers.nextDeadline();
         long timeoutMillis = deadline == Long.MAX_VALUE ? 0 : Math.max(1, ceilMillis(deadline - now));
-        WAKEUP.setVolatile(this, SLEEPING);
+        WAKEUP.setVolatile(this, deadline == Long.MAX_VALUE ? NO_DEADLINE : Math.max(0, deadline - epoch));
         if (!tasks.isEmpty()) { // see wakeupForTask(): case 1
             WAKEUP.setVolatile(this, AWAKE);
             select(-1);
@@ -154,6 +189,25 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
         } else {
             prematureSelects = 0;
         }
+    }
+
+    /**
+     * Spin-then-sleep: a loop that another thread keeps feeding tasks would otherwise go to
+     * sleep between two of them and cost that thread a wake-up system call each time. So it
+     * waits for a task a little while (about one wake-up's cost) before sleeping. Only after an
+     * iteration that ran tasks: a loop busy with IO alone never spins.
+     *
+     * @return true if a task arrived
+     */
+    private boolean spinForTask() {
+        long until = System.nanoTime() + idleSpinNanos;
+        do {
+            Thread.onSpinWait();
+            if (!tasks.isEmpty()) {
+                return true;
+            }
+        } while (System.nanoTime() - until < 0);
+        return false;
     }
 
     /**
