@@ -105,8 +105,7 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             // Ensure the loop always terminates cleanly, even if an iteration threw past its guards.
             Watchdog.unwatch(this);
             if (!isTerminated()) {
-                setState(ST_SHUTDOWN);
-                runAllTasks();
+                stopAcceptingAndRunAccepted();
                 terminate();
             }
         }
@@ -197,8 +196,7 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
         }
         now = clock.nanoTime();
         if (now - shutdownStart >= shutdownTimeoutNanos || now - lastActivity >= quietPeriodNanos) {
-            setState(ST_SHUTDOWN);
-            runAllTasks(); // what was accepted before the state moved
+            stopAcceptingAndRunAccepted();
             terminate();
             return true;
         }
