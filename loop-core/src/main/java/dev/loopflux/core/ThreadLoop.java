@@ -191,7 +191,9 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             closeTimersAndChannels();
         }
         timers.cancelAll(); // timers that hopped in from other threads since
-        if (runAllTasks() > 0) {
+        // One quantum per iteration, not until the queue is empty: a producer that keeps it full
+        // must not hold off the timeout check below.
+        if (runTasks() > 0) {
             lastActivity = clock.nanoTime();
         }
         now = clock.nanoTime();
