@@ -92,8 +92,7 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
     private void finishShutdown() {
         closeTimersAndChannels();
         runAllTasks();
-        setState(ST_SHUTDOWN);
-        runAllTasks();
+        stopAcceptingAndRunAccepted();
         terminate();
         if (CURRENT.get() == this) {
             CURRENT.remove();

@@ -137,8 +137,7 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             // Ensure the loop always terminates cleanly, even if an iteration threw past its guards.
             Watchdog.unwatch(this);
             if (!isTerminated()) {
-                setState(ST_SHUTDOWN);
-                runAllTasks();
+                stopAcceptingAndRunAccepted();
                 terminate();
             }
             CURRENT.remove();
@@ -249,13 +248,14 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             closeTimersAndChannels();
         }
         timers.cancelAll(); // timers that hopped in from other threads since
-        if (runAllTasks() > 0) {
+        // One quantum per iteration, not until the queue is empty: a producer that keeps it full
+        // must not hold off the timeout check below.
+        if (runTasks() > 0) {
             lastActivity = clock.nanoTime();
         }
         now = clock.nanoTime();
         if (now - shutdownStart >= shutdownTimeoutNanos || now - lastActivity >= quietPeriodNanos) {
-            setState(ST_SHUTDOWN);
-            runAllTasks(); // what was accepted before the state moved
+            stopAcceptingAndRunAccepted();
             terminate();
             return true;
         }
