@@ -58,6 +58,9 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     static final int C_BLOCKED_REPORTS = 7;
     static final int C_LONGEST_NANOS = 8;
 
+    /** The loop of the calling thread; see {@link Loop#current()}. */
+    static final ThreadLocal<Loop> CURRENT = new ThreadLocal<>();
+
     final String name;
     final LoopOptions options;
     final Clock clock;
@@ -73,6 +76,12 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     private long progress;
     /** {@link #PHASE_IDLE} while in select, {@link #PHASE_RUNNING} otherwise. */
     private int phase = PHASE_RUNNING;
+
+    /**
+     * Task index from which {@link #execute} rejects: set by the loop right after the state
+     * reaches {@link #ST_SHUTDOWN}; -1 before. See {@link #acceptedDuringShutdown(long)}.
+     */
+    private volatile long acceptLimit = -1;
 
     // Graceful shutdown request: written under synchronized before the state moves, read by the
     // loop after it sees the state move.
@@ -94,6 +103,9 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     /** Wakes the loop if it may be sleeping in select; called after a task is queued from another thread. */
     abstract void wakeupForTask();
 
+    /** Like {@link #wakeupForTask()}, for the hand-over of a timer due at {@code deadline}. */
+    abstract void wakeupForTimer(long deadline);
+
     @Override
     public final String name() {
         return name;
@@ -108,12 +120,40 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     public final void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
         if (state >= ST_SHUTDOWN) {
-            throw new RejectedExecutionException("loop '" + name + "' has shut down: task rejected: " + task);
+            throw rejected(task);
         }
-        tasks.offer(task);
+        long index = tasks.offer(task);
+        if (state >= ST_SHUTDOWN && !acceptedDuringShutdown(index)) {
+            throw rejected(task); // it stays queued, and is dropped unrun at termination
+        }
         if (!inLoop()) {
             wakeupForTask();
         }
+    }
+
+    /**
+     * A producer that saw the state below {@link #ST_SHUTDOWN}, then offered, raced the loop's
+     * move to it: was its task in time to run? The loop writes the state, then reads the claimed
+     * index into {@link #acceptLimit}; the producer claims its index, then reads the state (all
+     * sequentially consistent). Case by case:
+     * <ol>
+     *   <li>the producer's read sees the old state: its claim came before the loop's read, so its
+     *   index is below the limit and the loop runs it; no need to come here (OK);</li>
+     *   <li>it sees the new state and its index is below the limit: the loop runs it (OK);</li>
+     *   <li>its index is at or past the limit: the loop will not run it, so it is rejected (OK).</li>
+     * </ol>
+     * The limit is published right after the state, so the wait is a few instructions long.
+     */
+    private boolean acceptedDuringShutdown(long index) {
+        long limit;
+        while ((limit = acceptLimit) < 0) {
+            Thread.onSpinWait();
+        }
+        return index < limit;
+    }
+
+    private RejectedExecutionException rejected(Runnable task) {
+        return new RejectedExecutionException("loop '" + name + "' has shut down: task rejected: " + task);
     }
 
     @Override
@@ -140,7 +180,8 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
         if (inLoop()) {
             timers.add(timer);
         } else {
-            execute(() -> timers.add(timer));
+            tasks.offer(timer); // its run() inserts it into the heap, on the loop
+            wakeupForTimer(timer.deadline);
         }
         return timer;
     }
@@ -346,6 +387,27 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
         return ran;
     }
 
+    /**
+     * Loop thread. Moves to {@link #ST_SHUTDOWN}, so that new tasks are rejected, and runs every
+     * task accepted before, waiting for those whose producer is still storing it.
+     */
+    final void stopAcceptingAndRunAccepted() {
+        setState(ST_SHUTDOWN);
+        long limit = tasks.claimed();
+        acceptLimit = limit;
+        int ran = 0;
+        while (tasks.consumed() < limit) {
+            Runnable task = tasks.poll();
+            if (task == null) {
+                Thread.onSpinWait(); // accepted: its producer claimed the slot and is about to fill it
+                continue;
+            }
+            runSafely(task);
+            ran++;
+        }
+        count(C_TASKS, ran);
+    }
+
     /** Loop thread. Runs the timers due now; returns how many ran. */
     final int runTimers() {
         if (timers.isEmpty()) {
@@ -375,7 +437,8 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     }
 
     /**
-     * Loop thread, last act: closes the selector, drops what was queued too late (and says so),
+     * Loop thread, last act, after {@link #stopAcceptingAndRunAccepted()}: closes the selector,
+     * drops the tasks that were rejected (their {@code execute} threw) but had taken a slot,
      * completes the termination future.
      */
     final void terminate() {
@@ -386,19 +449,13 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
             reportError(e);
         }
         setState(ST_TERMINATED);
-        int dropped = 0;
         for (;;) {
-            if (tasks.poll() != null) {
-                dropped++;
-            } else if (tasks.isEmpty()) {
-                break;
-            } else {
-                Thread.onSpinWait(); // a producer claimed a slot and is about to fill it
+            if (tasks.poll() == null) {
+                if (tasks.isEmpty()) {
+                    break;
+                }
+                Thread.onSpinWait(); // a rejected producer claimed a slot and is about to fill it
             }
-        }
-        if (dropped > 0) {
-            Log.LOGGER.log(System.Logger.Level.WARNING, "Loop '" + name + "' terminated with " + dropped
-                    + " task(s) submitted while it shut down; they did not run");
         }
         terminationFuture.complete(null);
     }

@@ -41,6 +41,14 @@ public interface Loop extends Executor {
         return new ThreadLoop(options.name(), options, null);
     }
 
+    /**
+     * The loop whose thread is calling, or {@code null} when called from any other thread. Lets
+     * code that runs on a loop (a handler, a scheduler asked for a worker) stay on it.
+     */
+    static Loop current() {
+        return AbstractLoop.CURRENT.get();
+    }
+
     /** The loop's name, which is also its thread's name. */
     String name();
 

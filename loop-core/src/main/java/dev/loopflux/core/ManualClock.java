@@ -41,9 +41,13 @@ public final class ManualClock implements Clock {
         now += amount.toNanos();
     }
 
-    /** Sets the clock to {@code nanos}, which must not be before the current reading. */
+    /**
+     * Sets the clock to {@code nanos}, which must not be before the current reading. Compared
+     * as nanoTime readings are, by their difference, so a clock may run across the wrap of
+     * {@code long}.
+     */
     public synchronized void set(long nanos) {
-        if (nanos < now) {
+        if (nanos - now < 0) {
             throw new IllegalArgumentException("clock would go backwards: " + nanos + " < " + now);
         }
         now = nanos;

@@ -116,8 +116,15 @@ final class Registration implements IoRegistration {
         return k != null && k.isValid() && !ended;
     }
 
-    /** Loop thread: cancels the key, closes the channel and ends with {@code cause}. */
+    /**
+     * Loop thread: cancels the key, closes the channel and ends with {@code cause}. Does nothing
+     * once ended: after {@link #cancel()} the channel is the caller's, even while its cancelled
+     * key is still in the selector's key set (until the next select).
+     */
     void closeChannel(Throwable cause) {
+        if (ended) {
+            return;
+        }
         key.cancel();
         try {
             channel.close();

@@ -50,8 +50,12 @@ final class TaskQueue extends TaskQueueConsumerFields {
         consumerChunk = first;
     }
 
-    /** Adds {@code task}; never fails, never blocks. Safe from any thread. */
-    void offer(Runnable task) {
+    /**
+     * Adds {@code task}; never fails, never blocks. Safe from any thread.
+     *
+     * @return the index of the slot it took; tasks are polled in index order
+     */
+    long offer(Runnable task) {
         long index = (long) PRODUCER_INDEX.getAndAdd(this, 1L);
         long chunkIndex = index >>> CHUNK_SHIFT;
         Chunk chunk = (Chunk) PRODUCER_CHUNK.getAcquire(this);
@@ -59,6 +63,7 @@ final class TaskQueue extends TaskQueueConsumerFields {
             chunk = findChunk(chunk, chunkIndex);
         }
         SLOTS.setRelease(chunk.slots, (int) (index & CHUNK_MASK), task);
+        return index;
     }
 
     /** Walks from the producers' hint to chunk {@code chunkIndex}, appending chunks as needed. */
@@ -124,6 +129,16 @@ final class TaskQueue extends TaskQueueConsumerFields {
      */
     boolean isEmpty() {
         return (long) CONSUMER_INDEX.getOpaque(this) == (long) PRODUCER_INDEX.getVolatile(this);
+    }
+
+    /** Slots claimed so far: the index the next {@link #offer} takes. Any thread; a volatile read. */
+    long claimed() {
+        return (long) PRODUCER_INDEX.getVolatile(this);
+    }
+
+    /** Index of the next slot {@link #poll} reads. Consumer thread. */
+    long consumed() {
+        return consumerIndex;
     }
 
     /** Tasks claimed and not yet polled. Any thread; a snapshot. */

@@ -37,6 +37,7 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
         super(name, options, clock);
         this.owner = Thread.currentThread();
         this.manualClock = clock;
+        CURRENT.set(this); // the creating thread is this loop's thread until close()
     }
 
     /** A test loop named {@code "test-loop"} on a new {@link ManualClock} reading 0. */
@@ -70,6 +71,11 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
         driver.wakeup(); // only matters while runUntil() waits in select
     }
 
+    @Override
+    void wakeupForTimer(long deadline) {
+        driver.wakeup();
+    }
+
     /**
      * On the creating thread the shutdown happens at once (the manual clock would never end a
      * quiet period); from another thread it happens when the creating thread next drives.
@@ -86,9 +92,11 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
     private void finishShutdown() {
         closeTimersAndChannels();
         runAllTasks();
-        setState(ST_SHUTDOWN);
-        runAllTasks();
+        stopAcceptingAndRunAccepted();
         terminate();
+        if (CURRENT.get() == this) {
+            CURRENT.remove();
+        }
     }
 
     /**

@@ -11,17 +11,24 @@ import java.lang.invoke.VarHandle;
  */
 final class ThreadLoop extends AbstractLoop implements Runnable {
     /**
-     * The loop is not in a blocking select: a new task will be seen without a wake-up.
-     * Otherwise the field holds {@link #SLEEPING}.
+     * {@link #sleepingUntil} when the loop is not in a blocking select: a new task will be seen
+     * without a wake-up. Otherwise the field holds when the loop will wake by itself, in nanoseconds
+     * since {@link #epoch} (so never negative), or {@link #NO_DEADLINE}.
      */
-    private static final int AWAKE = 0;
-    private static final int SLEEPING = 1;
+    private static final long AWAKE = -1L;
+    private static final long NO_DEADLINE = Long.MAX_VALUE;
+    /**
+     * Hand-overs left for a sleeping loop to find when it wakes, at most: past this many the
+     * loop is woken anyway, so that timers scheduled and cancelled from other threads while it
+     * sleeps for long cannot pile up in its queue.
+     */
+    private static final int MAX_LAZY_TASKS = 4096;
 
     private static final VarHandle WAKEUP;
 
     static {
         try {
-            WAKEUP = MethodHandles.lookup().findVarHandle(ThreadLoop.class, "wakeup", int.class);
+            WAKEUP = MethodHandles.lookup().findVarHandle(ThreadLoop.class, "sleepingUntil", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -29,8 +36,14 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
 
     private final Thread thread;
     private final LoopGroup group;
-    /** {@link #AWAKE} or {@link #SLEEPING}; see {@link #wakeupForTask()}. */
-    private volatile int wakeup = AWAKE;
+    /** {@link #AWAKE}, or when the sleeping loop wakes by itself; see {@link #wakeupForTask()}. */
+    private volatile long sleepingUntil = AWAKE;
+    /** Origin of {@link #sleepingUntil}'s deadlines. */
+    private final long epoch;
+    /** How long an idle loop that just ran tasks spins for the next one before it sleeps. */
+    private final long idleSpinNanos;
+    /** The last iteration ran queued tasks: another thread is feeding this loop. */
+    private boolean ranTasks;
     /** Selects in a row that returned early with nothing to do. */
     private int prematureSelects;
     // Shutdown bookkeeping, loop thread only.
@@ -43,6 +56,8 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
     ThreadLoop(String name, LoopOptions options, LoopGroup group) {
         super(name, options, options.clock());
         this.group = group;
+        this.epoch = clock.nanoTime();
+        this.idleSpinNanos = options.idleSpin().toNanos();
         Thread t = options.threadFactory().newThread(this);
         t.setName(name);
         this.thread = t;
@@ -81,7 +96,23 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
      */
     @Override
     void wakeupForTask() {
-        if (wakeup == SLEEPING && (int) WAKEUP.getAndSet(this, AWAKE) == SLEEPING) {
+        if (sleepingUntil != AWAKE && (long) WAKEUP.getAndSet(this, AWAKE) != AWAKE) {
+            countShared(C_WAKEUPS);
+            driver.wakeup();
+        }
+    }
+
+    /**
+     * A timer was handed over from another thread. The loop must see it before its deadline,
+     * nothing more: if the loop sleeps until no later than that deadline anyway, it will find the
+     * hand-over task when it wakes, and no system call is made now (Netty's lazy scheduling).
+     * The race is the one of {@link #wakeupForTask()}, with a deadline compared in case 2.
+     */
+    @Override
+    void wakeupForTimer(long deadline) {
+        long until = sleepingUntil;
+        if (until != AWAKE && (Math.max(0, deadline - epoch) < until || tasks.size() >= MAX_LAZY_TASKS)
+                && (long) WAKEUP.getAndSet(this, AWAKE) != AWAKE) {
             countShared(C_WAKEUPS);
             driver.wakeup();
         }
@@ -97,6 +128,7 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
 
     @Override
     public void run() {
+        CURRENT.set(this);
         try {
             while (!iterate()) {
                 // next iteration
@@ -105,10 +137,10 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             // Ensure the loop always terminates cleanly, even if an iteration threw past its guards.
             Watchdog.unwatch(this);
             if (!isTerminated()) {
-                setState(ST_SHUTDOWN);
-                runAllTasks();
+                stopAcceptingAndRunAccepted();
                 terminate();
             }
+            CURRENT.remove();
         }
     }
 
@@ -121,7 +153,7 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             if (state() >= ST_SHUTTING_DOWN) {
                 return confirmShutdown();
             }
-            runTasks();
+            ranTasks = runTasks() > 0;
         } catch (Throwable error) {
             reportError(error); // the loop survives whatever happens inside one iteration
         }
@@ -135,9 +167,13 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             select(-1);
             return;
         }
+        if (ranTasks && idleSpinNanos > 0 && spinForTask()) {
+            select(-1);
+            return;
+        }
         long deadline = shuttingDown ? shutdownCheckAt : timers.nextDeadline();
         long timeoutMillis = deadline == Long.MAX_VALUE ? 0 : Math.max(1, ceilMillis(deadline - now));
-        WAKEUP.setVolatile(this, SLEEPING);
+        WAKEUP.setVolatile(this, deadline == Long.MAX_VALUE ? NO_DEADLINE : Math.max(0, deadline - epoch));
         if (!tasks.isEmpty()) { // see wakeupForTask(): case 1
             WAKEUP.setVolatile(this, AWAKE);
             select(-1);
@@ -152,6 +188,25 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
         } else {
             prematureSelects = 0;
         }
+    }
+
+    /**
+     * Spin-then-sleep: a loop that another thread keeps feeding tasks would otherwise go to
+     * sleep between two of them and cost that thread a wake-up system call each time. So it
+     * waits for a task a little while (about one wake-up's cost) before sleeping. Only after an
+     * iteration that ran tasks: a loop busy with IO alone never spins.
+     *
+     * @return true if a task arrived
+     */
+    private boolean spinForTask() {
+        long until = System.nanoTime() + idleSpinNanos;
+        do {
+            Thread.onSpinWait();
+            if (!tasks.isEmpty()) {
+                return true;
+            }
+        } while (System.nanoTime() - until < 0);
+        return false;
     }
 
     /**
@@ -187,16 +242,20 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             shutdownStarted = true;
             shutdownStart = now;
             lastActivity = now;
+            // Tasks queued before the shutdown run first: many are close requests (a server's
+            // dispose, say) that end their channels more gracefully than a forced close would.
+            runAllTasks();
             closeTimersAndChannels();
         }
         timers.cancelAll(); // timers that hopped in from other threads since
-        if (runAllTasks() > 0) {
+        // One quantum per iteration, not until the queue is empty: a producer that keeps it full
+        // must not hold off the timeout check below.
+        if (runTasks() > 0) {
             lastActivity = clock.nanoTime();
         }
         now = clock.nanoTime();
         if (now - shutdownStart >= shutdownTimeoutNanos || now - lastActivity >= quietPeriodNanos) {
-            setState(ST_SHUTDOWN);
-            runAllTasks(); // what was accepted before the state moved
+            stopAcceptingAndRunAccepted();
             terminate();
             return true;
         }

@@ -142,12 +142,18 @@ final class TimerQueue {
         void runSafely(Runnable task);
     }
 
-    /** Loop thread. Sweeps cancelled timers out when they are at least half the heap. */
-    void purgeIfWorthIt() {
+    /**
+     * Loop thread. Sweeps cancelled timers out in one O(n) pass when they are at least half the
+     * heap: far cheaper than popping them off the top one sift at a time (a million cancelled
+     * timers: tens of milliseconds instead of more than a second).
+     *
+     * @return true if it swept
+     */
+    boolean purgeIfWorthIt() {
         int n = size;
         int cancelled = cancelledCount;
         if (n < MIN_PURGE_SIZE || cancelled < (n >> 1)) {
-            return;
+            return false;
         }
         ScheduledTimer[] h = heap;
         int live = 0;
@@ -169,6 +175,7 @@ final class TimerQueue {
         if (h.length > 4 * MIN_PURGE_SIZE && live < h.length >> 2) {
             heap = Arrays.copyOf(h, Math.max(MIN_PURGE_SIZE, live * 2));
         }
+        return true;
     }
 
     /** Loop thread, at shutdown: cancels every timer, empties the heap, and cancels any timer added later. */
@@ -189,10 +196,18 @@ final class TimerQueue {
             if (!top.isCancelled()) {
                 return top;
             }
+            if (purgeIfWorthIt()) {
+                continue; // many cancelled: sweep them all at once rather than pop them one by one
+            }
             removeTop();
             CANCELLED_COUNT.getAndAdd(this, -1);
         }
         return null;
+    }
+
+    /** Timers in the heap, cancelled ones not yet dropped included. */
+    int heapSize() {
+        return size;
     }
 
     private void removeTop() {

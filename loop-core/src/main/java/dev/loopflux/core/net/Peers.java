@@ -6,12 +6,16 @@ import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 
 /** How addresses read in messages, and how IO errors become exceptions that name the peer. */
-final class Peers {
+public final class Peers {
     private Peers() {
     }
 
-    /** {@code 127.0.0.1:8080}, {@code [0:0:0:0:0:0:0:1]:8080} (the JDK's form of {@code ::1}), {@code unix:/tmp/x.sock}. */
-    static String describe(SocketAddress address) {
+    /**
+     * An address as error messages name it: {@code 127.0.0.1:8080},
+     * {@code [0:0:0:0:0:0:0:1]:8080} (the JDK's text of {@code ::1}), {@code unix:/run/app.sock}
+     * (no host-name lookup). Thread-safe.
+     */
+    public static String describe(SocketAddress address) {
         if (address instanceof InetSocketAddress inet) {
             String host = inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString();
             return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + inet.getPort();

@@ -191,6 +191,16 @@ public final class TcpServer {
         return refused.get();
     }
 
+    /** Completes once the listening socket is closed (by {@link #close()} or its loop shutting down). */
+    public CompletionStage<Void> onClose() {
+        return closed;
+    }
+
+    /** True until the listening socket is closed. */
+    public boolean isListening() {
+        return !closed.isDone();
+    }
+
     /** Stops accepting and closes the listening socket; open connections go on. Idempotent. */
     public CompletionStage<Void> close() {
         try {

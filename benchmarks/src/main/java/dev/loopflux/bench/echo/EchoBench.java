@@ -1,0 +1,242 @@
+package dev.loopflux.bench.echo;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Echo servers side by side, each in its own JVM, under the same load client (this process).
+ *
+ * <pre>
+ * java -cp benchmarks/target/loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoBench \
+ *      [--impls loopflux,reactor,netty,reactor-netty,nio] [--scenarios throughput,pingpong,large,idle,slow]
+ *      [--seconds 10] [--warmup 3] [--idle 10000]
+ * </pre>
+ *
+ * Scenarios: {@code throughput} 64 connections x 16 in flight x 128 B; {@code pingpong}
+ * 1 x 1 x 64 B; {@code large} 16 x 4 x 16 KiB; {@code idle} N connections after one echo each
+ * (server RSS and heap per connection); {@code slow} 16 connections writing flat out without
+ * ever reading (server RSS growth). Server CPU time comes from the server process's own
+ * accounting, so the client's share of the two cores does not count against it.
+ */
+public final class EchoBench {
+
+    private EchoBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = new LinkedHashMap<>(Map.of(
+                "--impls", "loopflux,reactor,netty,reactor-netty,nio", "--scenarios", "throughput,pingpong,large,idle,slow",
+                "--seconds", "10", "--warmup", "3", "--idle", "10000"));
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!options.containsKey(args[i])) {
+                throw new IllegalArgumentException("unknown option " + args[i] + "; known: " + options.keySet());
+            }
+            options.put(args[i], args[i + 1]);
+        }
+        String[] impls = options.get("--impls").split(",");
+        Duration seconds = Duration.ofSeconds(Long.parseLong(options.get("--seconds")));
+        Duration warmup = Duration.ofSeconds(Long.parseLong(options.get("--warmup")));
+        int idle = Integer.parseInt(options.get("--idle"));
+        for (String scenario : options.get("--scenarios").split(",")) {
+            List<String[]> rows = new ArrayList<>();
+            for (String impl : impls) {
+                try (ServerProcess server = ServerProcess.start(impl)) {
+                    rows.add(run(scenario, impl, server, warmup, seconds, idle));
+                }
+            }
+            print(scenario, rows);
+        }
+    }
+
+    static String[] run(String scenario, String impl, ServerProcess server, Duration warmup, Duration seconds, int idle)
+            throws Exception {
+        return switch (scenario) {
+            case "throughput" -> load(impl, server, 64, 16, 128, warmup, seconds);
+            case "pingpong" -> load(impl, server, 1, 1, 64, warmup, seconds);
+            case "large" -> load(impl, server, 16, 4, 16384, warmup, seconds);
+            case "idle" -> idle(impl, server, idle);
+            case "slow" -> slowReaders(impl, server, 16, seconds);
+            default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+        };
+    }
+
+    /** Columns: impl, msgs/s, p50 us, p99 us, server CPU us/msg. */
+    static String[] load(String impl, ServerProcess server, int connections, int inflight, int size, Duration warmup,
+            Duration seconds) throws Exception {
+        // The CPU window has to match the measured window: start it once the warm-up is over.
+        long[] cpuAtMeasureStart = new long[1];
+        Thread sampler = new Thread(() -> {
+            try {
+                Thread.sleep(warmup.toMillis()); // a harness timer, not a test wait
+                cpuAtMeasureStart[0] = server.cpuNanos();
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        sampler.start();
+        EchoLoadClient.Result result = EchoLoadClient.run(server.port, connections, inflight, size, warmup, seconds);
+        long cpuEnd = server.cpuNanos();
+        sampler.join();
+        double cpuPerMessageUs = (cpuEnd - cpuAtMeasureStart[0]) / 1e3 / Math.max(1, result.messages());
+        return new String[] {impl,
+                String.format("%,.0f", result.messagesPerSecond()),
+                String.format("%.1f", result.latencyNanos().getValueAtPercentile(50) / 1e3),
+                String.format("%.1f", result.latencyNanos().getValueAtPercentile(99) / 1e3),
+                String.format("%.3f", cpuPerMessageUs)};
+    }
+
+    /** Columns: impl, connections, RSS bytes/conn, heap bytes/conn. */
+    static String[] idle(String impl, ServerProcess server, int count) throws Exception {
+        long[] before = server.stats();
+        List<SocketChannel> open = new ArrayList<>(count);
+        try {
+            ByteBuffer message = ByteBuffer.allocate(64);
+            ByteBuffer reply = ByteBuffer.allocate(64);
+            for (int i = 0; i < count; i++) {
+                SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port));
+                open.add(c);
+                message.clear();
+                while (message.hasRemaining()) {
+                    c.write(message);
+                }
+                reply.clear();
+                while (reply.hasRemaining()) {
+                    if (c.read(reply) < 0) {
+                        throw new IOException("server closed connection " + i);
+                    }
+                }
+            }
+            long[] after = server.stats();
+            return new String[] {impl, String.valueOf(count),
+                    String.format("%,d", (after[0] - before[0]) * 1024 / count),
+                    String.format("%,d", (after[1] - before[1]) / count)};
+        } finally {
+            for (SocketChannel c : open) {
+                c.close();
+            }
+        }
+    }
+
+    /** Columns: impl, bytes the clients got the server to take, server RSS growth MB. */
+    static String[] slowReaders(String impl, ServerProcess server, int connections, Duration seconds) throws Exception {
+        long rssBefore = server.rssKb();
+        List<SocketChannel> open = new ArrayList<>();
+        long sent = 0;
+        try {
+            for (int i = 0; i < connections; i++) {
+                SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port));
+                c.configureBlocking(false);
+                open.add(c);
+            }
+            ByteBuffer chunk = ByteBuffer.allocateDirect(65536);
+            long end = System.nanoTime() + seconds.toNanos();
+            long maxRss = rssBefore;
+            while (System.nanoTime() < end) {
+                int progress = 0;
+                for (SocketChannel c : open) {
+                    chunk.clear();
+                    int n = c.write(chunk);
+                    sent += n;
+                    progress += n;
+                }
+                maxRss = Math.max(maxRss, server.rssKb());
+                if (progress == 0) {
+                    Thread.onSpinWait();
+                }
+            }
+            return new String[] {impl, String.format("%,d MiB", sent >> 20), String.format("%.1f", (maxRss - rssBefore) / 1024.0)};
+        } finally {
+            for (SocketChannel c : open) {
+                c.close();
+            }
+        }
+    }
+
+    private static void print(String scenario, List<String[]> rows) {
+        String[] header = switch (scenario) {
+            case "idle" -> new String[] {"impl", "connections", "RSS B/conn", "heap B/conn"};
+            case "slow" -> new String[] {"impl", "taken from clients", "server RSS growth MB"};
+            default -> new String[] {"impl", "msgs/s", "p50 us", "p99 us", "server CPU us/msg"};
+        };
+        System.out.println();
+        System.out.println("== " + scenario + " ==");
+        System.out.println(String.join(" | ", header));
+        for (String[] row : rows) {
+            System.out.println(String.join(" | ", row));
+        }
+        System.out.flush();
+    }
+
+    /** A server in a child JVM, started from this jar. */
+    static final class ServerProcess implements AutoCloseable {
+        final Process process;
+        final int port;
+        private final BufferedReader out;
+        private final OutputStream in;
+
+        private ServerProcess(Process process) throws IOException {
+            this.process = process;
+            this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
+            this.in = process.getOutputStream();
+            String line = out.readLine();
+            if (line == null || !line.startsWith("LISTENING ")) {
+                throw new IOException("server did not start: " + line);
+            }
+            this.port = Integer.parseInt(line.substring("LISTENING ".length()).trim());
+        }
+
+        static ServerProcess start(String impl) throws IOException {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            ProcessBuilder builder = new ProcessBuilder(java, "-Xms64m", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+                    EchoServerMain.class.getName(), "--impl", impl);
+            builder.redirectError(ProcessBuilder.Redirect.INHERIT);
+            return new ServerProcess(builder.start());
+        }
+
+        long cpuNanos() {
+            return process.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+        }
+
+        long rssKb() throws IOException {
+            for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+            return -1;
+        }
+
+        /** {rssKb, heapBytes} as the server reports them after a GC. */
+        long[] stats() throws IOException {
+            in.write("stats\n".getBytes(StandardCharsets.US_ASCII));
+            in.flush();
+            String line = out.readLine();
+            if (line == null || !line.startsWith("STATS ")) {
+                throw new IOException("bad stats line: " + line);
+            }
+            String[] parts = line.split(" ");
+            return new long[] {Long.parseLong(parts[1].split("=")[1]), Long.parseLong(parts[2].split("=")[1])};
+        }
+
+        @Override
+        public void close() throws Exception {
+            in.close();
+            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.loopflux.bench.echo;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * One echo server in a process of its own, so that its CPU time and memory can be read apart
+ * from the load client's. Prints {@code LISTENING <port>} when ready; then reads commands on
+ * standard input: {@code stats} prints {@code STATS rssKb=<n> heapBytes=<n>} (heap measured after
+ * a full GC); end of input stops it.
+ *
+ * <p>{@code java -cp loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoServerMain --impl loopflux|reactor|netty|reactor-netty|nio}
+ */
+public final class EchoServerMain {
+
+    /** What every server implementation offers the harness. */
+    interface EchoServer extends AutoCloseable {
+        int port();
+
+        @Override
+        void close() throws Exception;
+    }
+
+    private EchoServerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String impl = "loopflux";
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (args[i].equals("--impl")) {
+                impl = args[i + 1];
+            } else {
+                throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        try (EchoServer server = start(impl)) {
+            System.out.println("LISTENING " + server.port());
+            System.out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (line.equals("stats")) {
+                    System.out.println("STATS rssKb=" + rssKb() + " heapBytes=" + heapAfterGc());
+                    System.out.flush();
+                }
+            }
+        }
+    }
+
+    static EchoServer start(String impl) throws Exception {
+        return switch (impl) {
+            case "loopflux" -> new LoopfluxEcho();
+            case "netty" -> new NettyEcho();
+            case "nio" -> new BareNioEcho();
+            case "reactor" -> new ReactorApiEcho();
+            case "reactor-netty" -> new ReactorNettyEcho();
+            default -> throw new IllegalArgumentException("unknown --impl " + impl + " (loopflux, reactor, netty, reactor-netty, nio)");
+        };
+    }
+
+    static long rssKb() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
+    static long heapAfterGc() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+}

@@ -1,0 +1,72 @@
+package dev.loopflux.bench.echo;
+
+import dev.loopflux.core.LoopGroup;
+import dev.loopflux.core.LoopOptions;
+import dev.loopflux.core.net.Connection;
+import dev.loopflux.core.net.TcpOptions;
+import dev.loopflux.core.net.TcpServer;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+
+/** The loop-core echo, one loop: {@code connection.send(connection.inbound())}. */
+final class LoopfluxEcho implements EchoServerMain.EchoServer {
+    private final LoopGroup group;
+    private final TcpServer server;
+
+    LoopfluxEcho() throws Exception {
+        group = LoopGroup.create(LoopOptions.builder().name("loopflux-echo").loops(1).build());
+        server = TcpServer.bind(group, new InetSocketAddress("127.0.0.1", 0),
+                TcpOptions.builder().maxConnections(100_000).build());
+        server.connections().subscribe(new Subscriber<>() {
+            @Override
+            public void onSubscribe(Subscription s) {
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(Connection c) {
+                c.send(c.inbound()).subscribe(new Subscriber<>() {
+                    @Override
+                    public void onSubscribe(Subscription s) {
+                        s.request(1);
+                    }
+
+                    @Override
+                    public void onNext(Void v) {
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        c.close();
+                    }
+
+                    @Override
+                    public void onComplete() {
+                        c.close();
+                    }
+                });
+            }
+
+            @Override
+            public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onComplete() {
+            }
+        });
+    }
+
+    @Override
+    public int port() {
+        return server.port();
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.close().toCompletableFuture().join();
+        group.shutdownGracefully(Duration.ZERO, Duration.ofSeconds(5)).join();
+    }
+}

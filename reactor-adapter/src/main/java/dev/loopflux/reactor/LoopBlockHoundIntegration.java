@@ -1,0 +1,24 @@
+package dev.loopflux.reactor;
+
+import reactor.blockhound.BlockHound;
+import reactor.blockhound.integration.BlockHoundIntegration;
+
+/**
+ * Tells BlockHound about Loopflux loops (found through {@code ServiceLoader} when BlockHound is
+ * installed): loop threads must not block, and the one place a loop may wait, its select, is
+ * allowed. Reactor's own integration already treats every {@code NonBlocking} thread as
+ * non-blocking; this adds the loop's own waits.
+ */
+public final class LoopBlockHoundIntegration implements BlockHoundIntegration {
+
+    @Override
+    public void applyTo(BlockHound.Builder builder) {
+        builder.nonBlockingThreadPredicate(current -> current.or(t -> t instanceof LoopThread));
+        // The loop's wait for IO and timers: the only blocking call a loop makes, by design.
+        builder.allowBlockingCallsInside("dev.loopflux.core.NioDriver", "select");
+        // Waking a selector takes a short internal lock; it never waits for IO.
+        builder.allowBlockingCallsInside("dev.loopflux.core.NioDriver", "wakeup");
+        // Logging may write to a file; it is what reports a blocked loop or a failed task.
+        builder.allowBlockingCallsInside("java.lang.System$Logger", "log");
+    }
+}

@@ -1,0 +1,88 @@
+package dev.loopflux.reactor;
+
+import dev.loopflux.core.Loop;
+import dev.loopflux.core.LoopGroup;
+import dev.loopflux.core.LoopOptions;
+import java.util.Objects;
+import java.util.concurrent.ThreadFactory;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Reactor {@link Scheduler}s backed by Loopflux loops, and the {@link Schedulers.Factory} that
+ * makes Reactor's own {@code single()} and {@code parallel()} run on loops:
+ *
+ * <pre>{@code
+ * Schedulers.setFactory(LoopSchedulers.factory());   // once, at startup
+ * Flux.interval(Duration.ofMillis(10))               // now ticks on a loop
+ * }</pre>
+ *
+ * <p>Loop threads are {@link reactor.core.scheduler.NonBlocking}: {@code block()} on them throws,
+ * and BlockHound reports blocking calls on them. A worker asked for on a loop thread stays on
+ * that loop (see {@link Scheduler#createWorker()} on these schedulers), so a connection's
+ * pipeline keeps to its loop. Every method here is safe from any thread.
+ */
+public final class LoopSchedulers {
+
+    private LoopSchedulers() {
+    }
+
+    /**
+     * A scheduler on one new loop named {@code name}, with non-daemon {@code NonBlocking} threads.
+     * Its loop starts on first use; {@code dispose()} shuts it down.
+     */
+    public static Scheduler newSingle(String name) {
+        return newGroup(name, 1);
+    }
+
+    /** A scheduler on {@code loops} new loops named {@code name-0, name-1, ...}; {@code dispose()} shuts them down. */
+    public static Scheduler newGroup(String name, int loops) {
+        Objects.requireNonNull(name, "name");
+        LoopOptions options = LoopOptions.builder().name(name).loops(loops).threadFactory(LoopThread.FACTORY).build();
+        return LoopScheduler.owning(name, () -> LoopGroup.create(options));
+    }
+
+    /**
+     * A scheduler over an existing group. Disposing the scheduler stops it from accepting work
+     * and cancels its workers' pending tasks, but leaves the loops running: they are the group's
+     * owner's to shut down.
+     */
+    public static Scheduler from(LoopGroup group) {
+        Objects.requireNonNull(group, "group");
+        return LoopScheduler.wrapping("loops" + group.loops(), group);
+    }
+
+    /** A scheduler over one existing loop (a {@code TestLoop}, for tests on a manual clock); disposing it leaves the loop running. */
+    public static Scheduler from(Loop loop) {
+        Objects.requireNonNull(loop, "loop");
+        return LoopScheduler.wrapping(loop.name(), loop);
+    }
+
+    /**
+     * A {@link Schedulers.Factory} whose {@code single} and {@code parallel} schedulers are loops
+     * (on the threads Reactor's thread factory makes, so they keep Reactor's names and its
+     * {@code NonBlocking} marker). {@code boundedElastic}, for blocking work, stays Reactor's.
+     */
+    public static Schedulers.Factory factory() {
+        return Factory.INSTANCE;
+    }
+
+    private enum Factory implements Schedulers.Factory {
+        INSTANCE;
+
+        @Override
+        public Scheduler newSingle(ThreadFactory threadFactory) {
+            return group("single", 1, threadFactory);
+        }
+
+        @Override
+        public Scheduler newParallel(int parallelism, ThreadFactory threadFactory) {
+            return group("parallel", parallelism, threadFactory);
+        }
+
+        private static Scheduler group(String name, int loops, ThreadFactory threadFactory) {
+            LoopOptions options = LoopOptions.builder().name(name).loops(loops).threadFactory(threadFactory).build();
+            return LoopScheduler.owning(name, () -> LoopGroup.create(options));
+        }
+    }
+}

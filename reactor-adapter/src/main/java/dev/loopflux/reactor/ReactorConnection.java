@@ -1,0 +1,124 @@
+package dev.loopflux.reactor;
+
+import dev.loopflux.core.Loop;
+import dev.loopflux.core.net.Framing;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * The Reactor face of a loop-core {@link dev.loopflux.core.net.Connection}: the same object,
+ * its publishers wrapped as Flux and Mono. Nothing is buffered or re-dispatched here: signals
+ * come straight from the loop.
+ */
+final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
+    private static final int DEFAULT_MAX_LINE = 8192;
+
+    private final dev.loopflux.core.net.Connection connection;
+    private final Scheduler scheduler;
+
+    ReactorConnection(dev.loopflux.core.net.Connection connection) {
+        this.connection = connection;
+        this.scheduler = LoopSchedulers.from(connection.loop());
+    }
+
+    @Override
+    public TcpInbound inbound() {
+        return this;
+    }
+
+    @Override
+    public TcpOutbound outbound() {
+        return this;
+    }
+
+    @Override
+    public Loop loop() {
+        return connection.loop();
+    }
+
+    @Override
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return connection.localAddress();
+    }
+
+    @Override
+    public SocketAddress remoteAddress() {
+        return connection.remoteAddress();
+    }
+
+    @Override
+    public Mono<Void> onDispose() {
+        return Mono.fromCompletionStage(connection.onClose());
+    }
+
+    @Override
+    public void dispose() {
+        connection.close();
+    }
+
+    @Override
+    public boolean isDisposed() {
+        return !connection.isOpen();
+    }
+
+    // ---- inbound -------------------------------------------------------------------------
+
+    @Override
+    public Flux<ByteBuffer> receive() {
+        return Flux.from(connection.inbound());
+    }
+
+    @Override
+    public Flux<String> receiveLines() {
+        return receiveLines(DEFAULT_MAX_LINE);
+    }
+
+    @Override
+    public Flux<String> receiveLines(int maxLineLength) {
+        return Flux.from(Framing.lines(connection, maxLineLength))
+                .map(line -> StandardCharsets.UTF_8.decode(line).toString());
+    }
+
+    @Override
+    public Flux<ByteBuffer> receiveFrames(int fieldLength, int maxFrameLength) {
+        return Flux.from(Framing.lengthPrefixed(connection, fieldLength, maxFrameLength));
+    }
+
+    // ---- outbound ------------------------------------------------------------------------
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Mono<Void> send(Publisher<? extends ByteBuffer> data) {
+        return Mono.from(connection.send((Publisher<ByteBuffer>) data));
+    }
+
+    @Override
+    public Mono<Void> sendString(Publisher<? extends String> data) {
+        return send(Flux.from(data).map(s -> ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8))));
+    }
+
+    @Override
+    public Mono<Void> sendFrames(Publisher<? extends ByteBuffer> frames, int fieldLength) {
+        return send(Flux.from(frames).map(frame -> Framing.encodeLengthPrefixed(frame, fieldLength)));
+    }
+
+    @Override
+    public void shutdownOutput() {
+        connection.shutdownOutput();
+    }
+
+    @Override
+    public String toString() {
+        return connection.toString();
+    }
+}

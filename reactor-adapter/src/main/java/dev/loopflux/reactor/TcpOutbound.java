@@ -1,0 +1,26 @@
+package dev.loopflux.reactor;
+
+import java.nio.ByteBuffer;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Mono;
+
+/**
+ * The sending side of a {@link Connection}. Each {@code send} completes when every byte it was
+ * given has been handed to the kernel; sends go out in the order they are subscribed. The data
+ * publisher is asked for more only while the connection's unwritten bytes are under its
+ * high-water mark. Buffers given to a send belong to the connection from then on.
+ */
+public interface TcpOutbound {
+
+    /** Sends {@code data}; nothing happens until the returned Mono is subscribed. */
+    Mono<Void> send(Publisher<? extends ByteBuffer> data);
+
+    /** Sends each string as UTF-8 bytes. */
+    Mono<Void> sendString(Publisher<? extends String> data);
+
+    /** Sends each buffer prefixed by its length in a big-endian field of {@code fieldLength} (1, 2 or 4) bytes. */
+    Mono<Void> sendFrames(Publisher<? extends ByteBuffer> frames, int fieldLength);
+
+    /** Half-closes after every send subscribed before: the peer reads end of stream; receiving goes on. */
+    void shutdownOutput();
+}

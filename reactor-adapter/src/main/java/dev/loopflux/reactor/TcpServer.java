@@ -1,0 +1,234 @@
+package dev.loopflux.reactor;
+
+import dev.loopflux.core.LoopGroup;
+import dev.loopflux.core.net.TcpOptions;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
+import reactor.util.Logger;
+import reactor.util.Loggers;
+
+/**
+ * A TCP (or Unix domain socket) server with a Reactor handler per connection:
+ *
+ * <pre>{@code
+ * DisposableServer server = TcpServer.create()
+ *         .port(7007)
+ *         .handle((in, out) -> out.send(in.receive()))
+ *         .bindNow();
+ * }</pre>
+ *
+ * <p>The handler is called on the connection's loop thread, and its pipeline is subscribed
+ * there; every signal of it runs on that thread. When the publisher it returns completes or
+ * fails, the connection is closed. Connections are accepted only as fast as handlers are set up,
+ * and each connection reads only while its {@code receive()} has demand.
+ *
+ * <p>Immutable: each method returns a new configuration, so one may be shared and varied.
+ */
+public final class TcpServer {
+    private static final Logger LOG = Loggers.getLogger(TcpServer.class);
+
+    private final SocketAddress address;
+    private final String host;
+    private final int port;
+    private final LoopGroup group;
+    private final TcpOptions options;
+    private final BiFunction<? super TcpInbound, ? super TcpOutbound, ? extends Publisher<Void>> handler;
+
+    private TcpServer(SocketAddress address, String host, int port, LoopGroup group, TcpOptions options,
+            BiFunction<? super TcpInbound, ? super TcpOutbound, ? extends Publisher<Void>> handler) {
+        this.address = address;
+        this.host = host;
+        this.port = port;
+        this.group = group;
+        this.options = options;
+        this.handler = handler;
+    }
+
+    /** A server on 127.0.0.1, an ephemeral port, the default loops and options, and a handler that only reads. */
+    public static TcpServer create() {
+        return new TcpServer(null, "127.0.0.1", 0, null, TcpOptions.defaults(), (in, out) -> in.receive().then());
+    }
+
+    /** The host to bind (a literal address or a name). Default {@code 127.0.0.1}: say {@code 0.0.0.0} to listen on every interface. */
+    public TcpServer host(String host) {
+        return new TcpServer(null, Objects.requireNonNull(host, "host"), port, group, options, handler);
+    }
+
+    /** The port to bind; 0 (the default) picks a free one. */
+    public TcpServer port(int port) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port not in [0, 65535]: " + port);
+        }
+        return new TcpServer(null, host, port, group, options, handler);
+    }
+
+    /** An explicit address, such as a {@link java.net.UnixDomainSocketAddress}; replaces host and port. */
+    public TcpServer bindAddress(SocketAddress address) {
+        return new TcpServer(Objects.requireNonNull(address, "address"), host, port, group, options, handler);
+    }
+
+    /** The loops to accept and serve on. Default: a shared group of one daemon loop per core. */
+    public TcpServer runOn(LoopGroup group) {
+        return new TcpServer(address, host, port, Objects.requireNonNull(group, "group"), options, handler);
+    }
+
+    /** All of loop-core's options at once (limits, idle timeouts, buffer sizes). */
+    public TcpServer options(TcpOptions options) {
+        return new TcpServer(address, host, port, group, Objects.requireNonNull(options, "options"), handler);
+    }
+
+    /** Adjusts the options: {@code server.options(o -> o.maxConnections(1000).idleTimeout(Duration.ofMinutes(1)))}. */
+    public TcpServer options(UnaryOperator<TcpOptions.Builder> change) {
+        return options(change.apply(copy(options)).build());
+    }
+
+    /** Closes a connection that has neither read nor written for {@code timeout}, with an {@link dev.loopflux.core.net.IdleTimeoutException}. */
+    public TcpServer idleTimeout(Duration timeout) {
+        return options(o -> o.idleTimeout(timeout));
+    }
+
+    /** The most connections open at once; more are closed as soon as accepted. */
+    public TcpServer maxConnections(int maxConnections) {
+        return options(o -> o.maxConnections(maxConnections));
+    }
+
+    /** What each connection runs. Called on the connection's loop thread. */
+    public TcpServer handle(BiFunction<? super TcpInbound, ? super TcpOutbound, ? extends Publisher<Void>> handler) {
+        return new TcpServer(address, host, port, group, options, Objects.requireNonNull(handler, "handler"));
+    }
+
+    /**
+     * Binds when subscribed. Binding is a short system call made on the subscribing thread; the
+     * Mono emits the bound server or fails with a {@link java.net.BindException} naming the address.
+     */
+    public Mono<DisposableServer> bind() {
+        return Mono.fromCallable(() -> {
+            SocketAddress where = address != null ? address : new InetSocketAddress(host, port);
+            LoopGroup loops = group != null ? group : LoopResources.defaultGroup();
+            dev.loopflux.core.net.TcpServer server = dev.loopflux.core.net.TcpServer.bind(loops, where, options);
+            server.connections().subscribe(new Acceptor(handler));
+            return new Bound(server);
+        });
+    }
+
+    /** {@link #bind()} and wait for it (at most 30 s). Blocking: call it from {@code main} or a test, not from a loop. */
+    public DisposableServer bindNow() {
+        return bind().block(Duration.ofSeconds(30));
+    }
+
+    static TcpOptions.Builder copy(TcpOptions o) {
+        return TcpOptions.builder().backlog(o.backlog()).reuseAddress(o.reuseAddress()).tcpNoDelay(o.tcpNoDelay())
+                .sendBufferSize(o.sendBufferSize()).receiveBufferSize(o.receiveBufferSize())
+                .maxConnections(o.maxConnections()).readBufferSize(o.readBufferSize())
+                .maxReadsPerReadiness(o.maxReadsPerReadiness()).writeHighWaterMark(o.writeHighWaterMark())
+                .readIdleTimeout(o.readIdleTimeout()).writeIdleTimeout(o.writeIdleTimeout())
+                .idleTimeout(o.idleTimeout()).connectTimeout(o.connectTimeout());
+    }
+
+    /** Takes every accepted connection and runs the handler for it on its loop. */
+    private static final class Acceptor implements CoreSubscriber<dev.loopflux.core.net.Connection> {
+        private final BiFunction<? super TcpInbound, ? super TcpOutbound, ? extends Publisher<Void>> handler;
+
+        Acceptor(BiFunction<? super TcpInbound, ? super TcpOutbound, ? extends Publisher<Void>> handler) {
+            this.handler = handler;
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(dev.loopflux.core.net.Connection accepted) {
+            ReactorConnection connection = new ReactorConnection(accepted);
+            if (accepted.loop().inLoop()) {
+                serve(connection);
+            } else {
+                accepted.loop().execute(() -> serve(connection));
+            }
+        }
+
+        private void serve(ReactorConnection connection) {
+            Publisher<Void> result;
+            try {
+                result = Objects.requireNonNull(handler.apply(connection, connection), "the handler returned null");
+            } catch (Throwable error) {
+                LOG.warn("Handler failed for " + connection, error);
+                connection.dispose();
+                return;
+            }
+            Mono.from(result).subscribe(
+                    ignored -> { },
+                    error -> {
+                        LOG.debug("Handler of " + connection + " ended with an error", error);
+                        connection.dispose();
+                    },
+                    connection::dispose);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            if (error instanceof dev.loopflux.core.LoopShutdownException) {
+                LOG.debug("Server stopped accepting: its loop shut down");
+            } else {
+                LOG.error("Server stopped accepting", error);
+            }
+        }
+
+        @Override
+        public void onComplete() {
+        }
+    }
+
+    /** The bound server, as Reactor users see it. */
+    private static final class Bound implements DisposableServer {
+        private final dev.loopflux.core.net.TcpServer server;
+
+        Bound(dev.loopflux.core.net.TcpServer server) {
+            this.server = server;
+        }
+
+        @Override
+        public SocketAddress address() {
+            return server.localAddress();
+        }
+
+        @Override
+        public int port() {
+            return server.port();
+        }
+
+        @Override
+        public Mono<Void> onDispose() {
+            return Mono.fromCompletionStage(server::onClose);
+        }
+
+        @Override
+        public Mono<Void> disposeGracefully(Duration timeout) {
+            return Mono.fromCompletionStage(() -> server.close(timeout));
+        }
+
+        @Override
+        public void dispose() {
+            server.close();
+        }
+
+        @Override
+        public boolean isDisposed() {
+            return !server.isListening();
+        }
+
+        @Override
+        public String toString() {
+            return "DisposableServer[" + server + "]";
+        }
+    }
+}

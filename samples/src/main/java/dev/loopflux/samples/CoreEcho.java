@@ -1,0 +1,102 @@
+package dev.loopflux.samples;
+
+import dev.loopflux.core.LoopGroup;
+import dev.loopflux.core.LoopOptions;
+import dev.loopflux.core.net.Connection;
+import dev.loopflux.core.net.TcpOptions;
+import dev.loopflux.core.net.TcpServer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+
+/**
+ * TCP echo on the loop-core API, with nothing but Reactive Streams interfaces: each accepted
+ * connection sends back what it receives, {@code connection.send(connection.inbound())}.
+ *
+ * <p>Backpressure does all the work: the send asks the inbound for one chunk at a time, and only
+ * while its unwritten bytes are under the high-water mark; the inbound reads the socket only
+ * when asked. A client that sends without reading is slowed by TCP, not buffered in the heap.
+ */
+final class CoreEcho implements AutoCloseable {
+    private final LoopGroup group;
+    private final TcpServer server;
+
+    CoreEcho(String host, int port, int loops) throws IOException {
+        group = LoopGroup.create(LoopOptions.builder().name("echo").loops(loops).build());
+        try {
+            server = TcpServer.bind(group, new InetSocketAddress(host, port), TcpOptions.defaults());
+        } catch (IOException | RuntimeException e) {
+            group.shutdownGracefully(Duration.ZERO, Duration.ofSeconds(1));
+            throw e;
+        }
+        server.connections().subscribe(new AcceptAll());
+    }
+
+    TcpServer server() {
+        return server;
+    }
+
+    /** Runs until the process is stopped (Ctrl-C), then shuts down cleanly. */
+    static void run(String host, int port, int loops, PrintStream out) throws Exception {
+        CoreEcho echo = new CoreEcho(host, port, loops);
+        InetSocketAddress bound = (InetSocketAddress) echo.server.localAddress();
+        out.println("echo (core API) listening on " + bound.getHostString() + ":" + bound.getPort() + " with " + loops + " loop(s)");
+        out.flush();
+        Thread stopper = new Thread(echo::close, "echo-shutdown");
+        Runtime.getRuntime().addShutdownHook(stopper);
+        echo.group.terminationFuture().join();
+    }
+
+    @Override
+    public void close() {
+        server.close(Duration.ofSeconds(1)).toCompletableFuture().join();
+        group.shutdownGracefully(Duration.ZERO, Duration.ofSeconds(5)).join();
+    }
+
+    /** Takes every connection the server accepts, and echoes on each. */
+    private static final class AcceptAll implements Subscriber<Connection> {
+        @Override
+        public void onSubscribe(Subscription s) {
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(Connection connection) {
+            connection.send(connection.inbound()).subscribe(new CloseWhenDone(connection));
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            System.getLogger("echo").log(System.Logger.Level.ERROR, "server failed", error);
+        }
+
+        @Override
+        public void onComplete() {
+        }
+    }
+
+    /** When the echo ends: the peer finished sending (half-close our side too), or it failed (close). */
+    private record CloseWhenDone(Connection connection) implements Subscriber<Void> {
+        @Override
+        public void onSubscribe(Subscription s) {
+            s.request(1);
+        }
+
+        @Override
+        public void onNext(Void ignored) {
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            connection.close();
+        }
+
+        @Override
+        public void onComplete() {
+            connection.shutdownOutput();
+        }
+    }
+}
