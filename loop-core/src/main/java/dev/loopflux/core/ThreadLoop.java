@@ -182,7 +182,7 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
         markIdle();
         int keys = select(timeoutMillis);
         markRunning();
-        boolean wokenUp = (int) WAKEUP.getAndSet(this, AWAKE) == AWAKE;
+        boolean wokenUp = (long) WAKEUP.getAndSet(this, AWAKE) == AWAKE;
         if (keys == 0 && !wokenUp && tasks.isEmpty()) {
             checkSpin(now, timeoutMillis);
         } else {
@@ -242,9 +242,9 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             shutdownStarted = true;
             shutdownStart = now;
             lastActivity = now;
-            // Tasks queued before the shutdown run first: many are close requests (a server's
-            // dispose, say) that end their channels more gracefully than a forced close would.
-            runAllTasks();
+            // Tasks queued before the shutdown get one quantum first: many are close requests (a
+            // server's dispose, say) that end their channels more gracefully than a forced close.
+            runTasks();
             closeTimersAndChannels();
         }
         timers.cancelAll(); // timers that hopped in from other threads since
