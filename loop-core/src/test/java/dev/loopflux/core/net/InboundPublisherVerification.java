@@ -158,7 +158,10 @@ public class InboundPublisherVerification extends PublisherVerification<ByteBuff
             }
             if (((InetSocketAddress) c.remoteAddress()).getPort() == peer.getLocalPort()) {
                 synchronized (perTest) {
-                    perTest.add(c::close);
+                    perTest.add(() -> { // and wait: a late signal would land in the next test
+                        c.close();
+                        Net.await(c.onClose());
+                    });
                 }
                 return c;
             }

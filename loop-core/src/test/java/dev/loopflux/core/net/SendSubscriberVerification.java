@@ -82,10 +82,15 @@ public class SendSubscriberVerification extends SubscriberBlackboxVerification<B
     }
 
     @AfterMethod
-    public void closeConnections() {
+    public void closeConnections() throws Exception {
+        List<Connection> done;
         synchronized (connections) {
-            connections.forEach(Connection::close);
+            done = new ArrayList<>(connections);
             connections.clear();
+        }
+        for (Connection c : done) { // and wait: a late signal would land in the next test
+            c.close();
+            Net.await(c.onClose());
         }
     }
 
