@@ -33,6 +33,7 @@ import org.testng.annotations.Test;
  * onError without any request, which the failed-publisher rules require. A refused connect
  * fails only once requested; the extra test {@link #refusedConnectFailsOnceRequested} covers it.
  */
+@SuppressWarnings("exports") // public for TestNG; see LengthPrefixedFramingVerification
 public class ConnectPublisherVerification extends PublisherVerification<Connection> {
     private LoopGroup group;
     private Loop deadLoop;

@@ -38,6 +38,7 @@ import org.testng.annotations.Test;
  * <p>No {@code @Timeout} here (a JUnit annotation): every TCK step is bounded by the
  * environment's timeouts.
  */
+@SuppressWarnings("exports") // public for TestNG; see LengthPrefixedFramingVerification
 public class ConnectionsPublisherVerification extends PublisherVerification<Connection> {
     /** Clients opened and not yet accepted, at most. */
     private static final int AHEAD = 4;

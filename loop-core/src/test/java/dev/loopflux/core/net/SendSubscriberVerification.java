@@ -28,6 +28,7 @@ import org.testng.annotations.BeforeClass;
  * inside the subscriber; two of them (no cancel from within or after the data's onError and
  * onComplete, §2.3 and §2.4) are in {@link TcpConnectionTest} instead.
  */
+@SuppressWarnings("exports") // public for TestNG; see LengthPrefixedFramingVerification
 public class SendSubscriberVerification extends SubscriberBlackboxVerification<ByteBuffer> {
     private LoopGroup group;
     private TcpServer sink;

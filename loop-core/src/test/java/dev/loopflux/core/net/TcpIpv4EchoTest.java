@@ -7,8 +7,10 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.SocketChannel;
+import org.junit.jupiter.api.Timeout;
 
 /** The echo contract over TCP on 127.0.0.1. */
+@Timeout(30)
 class TcpIpv4EchoTest extends AbstractEchoTest {
 
     @Override

@@ -10,9 +10,11 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The echo contract over a Unix domain socket in a temporary directory. */
+@Timeout(30)
 class UnixDomainEchoTest extends AbstractEchoTest {
     @TempDir
     Path dir;
