@@ -201,7 +201,7 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
     private boolean spinForTask() {
         long until = System.nanoTime() + idleSpinNanos;
         do {
-            Thread.onSpinWait();
+            spinWait();
             if (!tasks.isEmpty()) {
                 return true;
             }

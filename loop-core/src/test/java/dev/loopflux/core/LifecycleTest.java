@@ -103,8 +103,7 @@ class LifecycleTest {
             }
         }).get(10, TimeUnit.SECONDS);
 
-        AtomicBoolean terminatedWhenCompleted = new AtomicBoolean();
-        loop.terminationFuture().thenRun(() -> terminatedWhenCompleted.set(loop.isTerminated()));
+        CompletableFuture<Boolean> terminatedWhenCompleted = loop.terminationFuture().thenApply(ignored -> loop.isTerminated());
 
         loop.shutdownGracefully().get(10, TimeUnit.SECONDS);
 
@@ -121,8 +120,9 @@ class LifecycleTest {
         assertThat(pipe.source().isOpen()).isFalse();
         assertThat(registration.isValid()).isFalse();
 
-        // Not asserted: the thread that runs dependents. A thread blocked in get() may run them.
-        assertThat(terminatedWhenCompleted).isTrue();
+        // Not asserted: the thread that runs dependents. A thread blocked in get() may run them,
+        // and get() may return before they ran: await the dependent itself.
+        assertThat(terminatedWhenCompleted.get(10, TimeUnit.SECONDS)).isTrue();
         thread.join(10_000);
         assertThat(thread.isAlive()).isFalse();
         assertThat(threadNamedAlive("lc-all")).isFalse();

@@ -84,12 +84,19 @@ class DirectTask implements Runnable, Disposable {
         @Override
         public void run() {
             super.run();
-            if (!isDisposed()) {
-                try {
-                    loop.execute(this);
-                } catch (java.util.concurrent.RejectedExecutionException e) {
-                    dispose(); // the loop is gone
-                }
+            if (isDisposed()) {
+                return;
+            }
+            if (loop.isShuttingDown()) {
+                // A loop shutting down runs its queue dry before it checks its timeout: a task that
+                // requeues itself would keep it from ever ending. It stops here, as timers do.
+                dispose();
+                return;
+            }
+            try {
+                loop.execute(this);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                dispose(); // the loop is gone
             }
         }
     }

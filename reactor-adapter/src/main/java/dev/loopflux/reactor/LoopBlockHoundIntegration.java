@@ -16,9 +16,15 @@ public final class LoopBlockHoundIntegration implements BlockHoundIntegration {
         builder.nonBlockingThreadPredicate(current -> current.or(t -> t instanceof LoopThread));
         // The loop's wait for IO and timers: the only blocking call a loop makes, by design.
         builder.allowBlockingCallsInside("dev.loopflux.core.NioDriver", "select");
+        // The loop's short spins (spin-then-sleep, and waiting out a producer mid-store at shutdown).
+        builder.allowBlockingCallsInside("dev.loopflux.core.AbstractLoop", "spinWait");
         // Waking a selector takes a short internal lock; it never waits for IO.
         builder.allowBlockingCallsInside("dev.loopflux.core.NioDriver", "wakeup");
         // Logging may write to a file; it is what reports a blocked loop or a failed task.
+        // System.Logger's own frames only cover implementations that keep its default methods;
+        // the JDK's default backend overrides them and funnels into java.util.logging.Logger.log
+        // (BlockHound's own integration allows Logback's logging in the same way).
         builder.allowBlockingCallsInside("java.lang.System$Logger", "log");
+        builder.allowBlockingCallsInside("java.util.logging.Logger", "log");
     }
 }

@@ -5,6 +5,7 @@ import dev.loopflux.core.LoopGroup;
 import dev.loopflux.core.LoopOptions;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
+import java.util.function.Supplier;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -60,8 +61,10 @@ public final class LoopSchedulers {
 
     /**
      * A {@link Schedulers.Factory} whose {@code single} and {@code parallel} schedulers are loops
-     * (on the threads Reactor's thread factory makes, so they keep Reactor's names and its
-     * {@code NonBlocking} marker). {@code boundedElastic}, for blocking work, stays Reactor's.
+     * (on the threads Reactor's thread factory makes, so they keep its {@code NonBlocking}
+     * marker, named after the scheduler Reactor asks for: {@code parallel-0}, or {@code x-0}
+     * for {@code Schedulers.newSingle("x")}). {@code boundedElastic}, for blocking work, stays
+     * Reactor's.
      */
     public static Schedulers.Factory factory() {
         return Factory.INSTANCE;
@@ -72,12 +75,24 @@ public final class LoopSchedulers {
 
         @Override
         public Scheduler newSingle(ThreadFactory threadFactory) {
-            return group("single", 1, threadFactory);
+            return group(nameOf(threadFactory, "single"), 1, threadFactory);
         }
 
         @Override
         public Scheduler newParallel(int parallelism, ThreadFactory threadFactory) {
-            return group("parallel", parallelism, threadFactory);
+            return group(nameOf(threadFactory, "parallel"), parallelism, threadFactory);
+        }
+
+        /**
+         * The name Reactor gave the scheduler: its thread factories tell it as a
+         * {@code Supplier<String>}. The loops name their threads, so without it
+         * {@code Schedulers.newSingle("x")} would run on threads named {@code single-0}.
+         */
+        private static String nameOf(ThreadFactory threadFactory, String otherwise) {
+            if (threadFactory instanceof Supplier<?> named && named.get() instanceof String name && !name.isBlank()) {
+                return name;
+            }
+            return otherwise;
         }
 
         private static Scheduler group(String name, int loops, ThreadFactory threadFactory) {

@@ -70,7 +70,12 @@ final class LoopWorker implements Scheduler.Worker, Scannable {
                 @Override
                 public void run() {
                     super.run();
-                    if (!isDisposed()) {
+                    if (isDisposed()) {
+                        return;
+                    }
+                    if (loop.isShuttingDown()) {
+                        dispose(); // requeueing would keep the loop from ending; see DirectTask.Instant
+                    } else {
                         LoopScheduler.execute(loop, this);
                     }
                 }
@@ -161,6 +166,12 @@ final class LoopWorker implements Scheduler.Worker, Scannable {
             if (kind != IMMEDIATE) {
                 worker.timed.remove(this);
             }
+        }
+
+        /** Disposed with its worker too: the worker's flag, not a per-task one, skips IMMEDIATE tasks. */
+        @Override
+        public boolean isDisposed() {
+            return worker.disposed || super.isDisposed();
         }
     }
 }
