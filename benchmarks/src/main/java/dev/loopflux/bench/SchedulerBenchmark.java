@@ -62,6 +62,23 @@ public class SchedulerBenchmark {
         return Flux.range(0, ITEMS).publishOn(subject).blockLast();
     }
 
+    /**
+     * Nanoseconds to schedule one {@code Mono.delay} and cancel it, from the scheduler's own
+     * thread: where a handler's timeouts are set and cancelled when the pipeline runs on the loop.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @OperationsPerInvocation(DELAYS)
+    public void monoDelayScheduleAndCancelOnOwnThread() throws Exception {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        subject.schedule(() -> {
+            monoDelayScheduleAndCancel();
+            done.complete(null);
+        });
+        done.get(10, TimeUnit.SECONDS);
+    }
+
     /** Nanoseconds to schedule one {@code Mono.delay} from another thread and cancel it. */
     @Benchmark
     @BenchmarkMode(Mode.AverageTime)
