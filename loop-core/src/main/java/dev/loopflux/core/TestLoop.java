@@ -32,6 +32,8 @@ import java.util.function.BooleanSupplier;
 public final class TestLoop extends AbstractLoop implements AutoCloseable {
     private final Thread owner;
     private final ManualClock manualClock;
+    /** True while a driving method runs: a callback that drives again would select inside select. */
+    private boolean driving;
 
     private TestLoop(String name, LoopOptions options, ManualClock clock) {
         super(name, options, clock);
@@ -108,6 +110,18 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
      */
     public int runPending() {
         checkDriver();
+        if (driving) {
+            throw reentered("runPending");
+        }
+        driving = true;
+        try {
+            return runPendingNow();
+        } finally {
+            driving = false;
+        }
+    }
+
+    private int runPendingNow() {
         if (state() == ST_SHUTTING_DOWN) {
             finishShutdown();
             return 0;
@@ -138,8 +152,20 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
             throw new IllegalArgumentException("amount < 0: " + amount);
         }
         checkDriver();
+        if (driving) {
+            throw reentered("advanceTimeBy");
+        }
+        driving = true;
+        try {
+            advanceNow(amount);
+        } finally {
+            driving = false;
+        }
+    }
+
+    private void advanceNow(Duration amount) {
         long target = manualClock.nanoTime() + amount.toNanos();
-        runPending();
+        runPendingNow();
         for (;;) {
             long next = timers.nextDeadline();
             if (next == Long.MAX_VALUE || next - target > 0) {
@@ -148,10 +174,10 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
             if (next - manualClock.nanoTime() > 0) {
                 manualClock.set(next);
             }
-            runPending();
+            runPendingNow();
         }
         manualClock.set(target);
-        runPending();
+        runPendingNow();
     }
 
     /**
@@ -164,9 +190,21 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
     public boolean runUntil(BooleanSupplier condition, Duration realTimeout) {
         Objects.requireNonNull(condition, "condition");
         checkDriver();
+        if (driving) {
+            throw reentered("runUntil");
+        }
+        driving = true;
+        try {
+            return runUntilNow(condition, realTimeout);
+        } finally {
+            driving = false;
+        }
+    }
+
+    private boolean runUntilNow(BooleanSupplier condition, Duration realTimeout) {
         long deadline = System.nanoTime() + realTimeout.toNanos();
         for (;;) {
-            runPending();
+            runPendingNow();
             if (condition.getAsBoolean()) {
                 return true;
             }
@@ -193,6 +231,12 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
         } else if (state() == ST_SHUTTING_DOWN && inLoop()) {
             finishShutdown();
         }
+    }
+
+    private IllegalStateException reentered(String method) {
+        return new IllegalStateException(method + "() called from inside a callback of test loop '" + name
+                + "' while it is being driven; drive it from the test's own steps (for StepVerifier: a then() placed "
+                + "before the expectation, not after one that a signal of this loop satisfies)");
     }
 
     private void checkDriver() {

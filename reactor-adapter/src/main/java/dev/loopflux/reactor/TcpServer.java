@@ -1,5 +1,6 @@
 package dev.loopflux.reactor;
 
+import dev.loopflux.core.Loop;
 import dev.loopflux.core.LoopGroup;
 import dev.loopflux.core.net.TcpOptions;
 import java.net.InetSocketAddress;
@@ -39,27 +40,29 @@ public final class TcpServer {
     private final String host;
     private final int port;
     private final LoopGroup group;
+    private final Loop loop;
     private final TcpOptions options;
     private final BiFunction<? super TcpInbound, ? super TcpOutbound, ? extends Publisher<Void>> handler;
 
-    private TcpServer(SocketAddress address, String host, int port, LoopGroup group, TcpOptions options,
+    private TcpServer(SocketAddress address, String host, int port, LoopGroup group, Loop loop, TcpOptions options,
             BiFunction<? super TcpInbound, ? super TcpOutbound, ? extends Publisher<Void>> handler) {
         this.address = address;
         this.host = host;
         this.port = port;
         this.group = group;
+        this.loop = loop;
         this.options = options;
         this.handler = handler;
     }
 
     /** A server on 127.0.0.1, an ephemeral port, the default loops and options, and a handler that only reads. */
     public static TcpServer create() {
-        return new TcpServer(null, "127.0.0.1", 0, null, TcpOptions.defaults(), (in, out) -> in.receive().then());
+        return new TcpServer(null, "127.0.0.1", 0, null, null, TcpOptions.defaults(), (in, out) -> in.receive().then());
     }
 
     /** The host to bind (a literal address or a name). Default {@code 127.0.0.1}: say {@code 0.0.0.0} to listen on every interface. */
     public TcpServer host(String host) {
-        return new TcpServer(null, Objects.requireNonNull(host, "host"), port, group, options, handler);
+        return new TcpServer(null, Objects.requireNonNull(host, "host"), port, group, loop, options, handler);
     }
 
     /** The port to bind; 0 (the default) picks a free one. */
@@ -67,22 +70,27 @@ public final class TcpServer {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port not in [0, 65535]: " + port);
         }
-        return new TcpServer(null, host, port, group, options, handler);
+        return new TcpServer(null, host, port, group, loop, options, handler);
     }
 
     /** An explicit address, such as a {@link java.net.UnixDomainSocketAddress}; replaces host and port. */
     public TcpServer bindAddress(SocketAddress address) {
-        return new TcpServer(Objects.requireNonNull(address, "address"), host, port, group, options, handler);
+        return new TcpServer(Objects.requireNonNull(address, "address"), host, port, group, loop, options, handler);
     }
 
     /** The loops to accept and serve on. Default: a shared group of one daemon loop per core. */
     public TcpServer runOn(LoopGroup group) {
-        return new TcpServer(address, host, port, Objects.requireNonNull(group, "group"), options, handler);
+        return new TcpServer(address, host, port, Objects.requireNonNull(group, "group"), null, options, handler);
+    }
+
+    /** Accepts and serves on this one loop (a {@code TestLoop}, for tests on a manual clock). */
+    public TcpServer runOn(Loop loop) {
+        return new TcpServer(address, host, port, null, Objects.requireNonNull(loop, "loop"), options, handler);
     }
 
     /** All of loop-core's options at once (limits, idle timeouts, buffer sizes). */
     public TcpServer options(TcpOptions options) {
-        return new TcpServer(address, host, port, group, Objects.requireNonNull(options, "options"), handler);
+        return new TcpServer(address, host, port, group, loop, Objects.requireNonNull(options, "options"), handler);
     }
 
     /** Adjusts the options: {@code server.options(o -> o.maxConnections(1000).idleTimeout(Duration.ofMinutes(1)))}. */
@@ -102,7 +110,7 @@ public final class TcpServer {
 
     /** What each connection runs. Called on the connection's loop thread. */
     public TcpServer handle(BiFunction<? super TcpInbound, ? super TcpOutbound, ? extends Publisher<Void>> handler) {
-        return new TcpServer(address, host, port, group, options, Objects.requireNonNull(handler, "handler"));
+        return new TcpServer(address, host, port, group, loop, options, Objects.requireNonNull(handler, "handler"));
     }
 
     /**
@@ -112,8 +120,9 @@ public final class TcpServer {
     public Mono<DisposableServer> bind() {
         return Mono.fromCallable(() -> {
             SocketAddress where = address != null ? address : new InetSocketAddress(host, port);
-            LoopGroup loops = group != null ? group : LoopResources.defaultGroup();
-            dev.loopflux.core.net.TcpServer server = dev.loopflux.core.net.TcpServer.bind(loops, where, options);
+            dev.loopflux.core.net.TcpServer server = loop != null
+                    ? dev.loopflux.core.net.TcpServer.bind(loop, where, options)
+                    : dev.loopflux.core.net.TcpServer.bind(group != null ? group : LoopResources.defaultGroup(), where, options);
             server.connections().subscribe(new Acceptor(handler));
             return new Bound(server);
         });

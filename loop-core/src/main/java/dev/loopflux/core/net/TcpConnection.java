@@ -32,7 +32,6 @@ final class TcpConnection implements Connection, IoHandler {
     final String peer;
     final Inbound inbound;
     final Outbound outbound;
-    private final SocketAddress localAddress;
     private final SocketAddress remoteAddress;
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     /** Told once, on the loop thread, when the connection closes (the server's bookkeeping). */
@@ -59,13 +58,6 @@ final class TcpConnection implements Connection, IoHandler {
         this.onClosed = onClosed;
         this.remoteAddress = remote;
         this.peer = Peers.describe(remote);
-        SocketAddress local;
-        try {
-            local = channel.getLocalAddress();
-        } catch (IOException e) {
-            local = null;
-        }
-        this.localAddress = local;
         this.inbound = new Inbound(this);
         this.outbound = new Outbound(this);
         this.trackIdle = !options.readIdleTimeout().isZero() || !options.writeIdleTimeout().isZero()
@@ -136,9 +128,14 @@ final class TcpConnection implements Connection, IoHandler {
         return loop;
     }
 
+    /** Read from the channel each time: a client's is known only once its connect completes. */
     @Override
     public SocketAddress localAddress() {
-        return localAddress;
+        try {
+            return channel.getLocalAddress();
+        } catch (IOException e) {
+            return null; // closed
+        }
     }
 
     @Override
@@ -295,6 +292,6 @@ final class TcpConnection implements Connection, IoHandler {
 
     @Override
     public String toString() {
-        return "Connection[" + Peers.describe(localAddress) + " <-> " + peer + (open ? "" : ", closed") + "]";
+        return "Connection[" + Peers.describe(localAddress()) + " <-> " + peer + (open ? "" : ", closed") + "]";
     }
 }
