@@ -16,6 +16,8 @@ public final class LoopBlockHoundIntegration implements BlockHoundIntegration {
         builder.nonBlockingThreadPredicate(current -> current.or(t -> t instanceof LoopThread));
         // The loop's wait for IO and timers: the only blocking call a loop makes, by design.
         builder.allowBlockingCallsInside("dev.loopflux.core.NioDriver", "select");
+        // ...but the handlers that select calls back for each ready key are user code: check them.
+        builder.disallowBlockingCallsInside("dev.loopflux.core.NioDriver", "accept");
         // The loop's short spins (spin-then-sleep, and waiting out a producer mid-store at shutdown).
         builder.allowBlockingCallsInside("dev.loopflux.core.AbstractLoop", "spinWait");
         // Waking a selector takes a short internal lock; it never waits for IO.

@@ -81,6 +81,30 @@ class BlockHoundTest {
     }
 
     @Test
+    void sleepingInATcpHandlerIsReportedAndTheServerGoesOn() throws Exception {
+        BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
+        group = nonBlockingGroup(errors);
+        CompletableFuture<Throwable> caught = new CompletableFuture<>();
+        DisposableServer server = TcpServer.create().port(0).runOn(group)
+                .handle((in, out) -> out.send(in.receive().doOnNext(chunk -> {
+                    try {
+                        Thread.sleep(1); // a handler that blocks its loop: BlockHound must say so
+                        caught.complete(null);
+                    } catch (Throwable error) {
+                        caught.complete(error);
+                    }
+                })))
+                .bindNow();
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.getOutputStream().write("x".getBytes(StandardCharsets.US_ASCII));
+            assertThat(await(caught)).isInstanceOf(BlockingOperationError.class).hasMessageContaining("Thread.sleep");
+            assertThat(socket.getInputStream().read()).as("the handler went on after the report").isEqualTo('x');
+        } finally {
+            server.disposeNow(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
     void waitingOnASelectorInATaskIsReported() {
         // The control for the next test: a select made by user code on a loop is reported.
         scheduler = LoopSchedulers.newSingle("bh-select");
