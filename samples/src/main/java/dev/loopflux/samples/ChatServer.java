@@ -145,9 +145,13 @@ final class ChatServer implements AutoCloseable {
         return 0;
     }
 
-    /** Stops accepting, closes every connection within a second, and stops the loops. */
+    /**
+     * Tells every client, ends their lines once sent, closes their connections (at the latest
+     * after a second), and stops the loops.
+     */
     @Override
     public void close() {
+        onRoom(room::close);
         server.disposeNow(Duration.ofSeconds(1));
         roomScheduler.dispose();
         group.shutdownGracefully(Duration.ZERO, Duration.ofSeconds(5)).join();

@@ -118,6 +118,20 @@ class ChatServerTest {
         }
     }
 
+    @Test
+    void closingTheServerTellsEveryClientAndEndsTheirConnections() throws Exception {
+        ChatServer chat = new ChatServer("127.0.0.1", 0, 2, 256);
+        try (Client a = Client.join(chat, "user-1");
+             Client b = Client.join(chat, "user-2")) {
+            a.skipLine("* user-2 joined");
+            chat.close();
+            for (Client client : new Client[] {a, b}) {
+                assertThat(client.readLine()).isEqualTo("* the server is shutting down");
+                assertThat(client.in.readLine()).isNull(); // end of stream
+            }
+        }
+    }
+
     /** A blocking line client; every read waits at most 10 s. */
     private static final class Client implements AutoCloseable {
         private final Socket socket;
