@@ -15,16 +15,15 @@ import reactor.core.publisher.FluxSink;
  * {@link ChatServer}).
  *
  * <h2>Slow clients: a bounded outbox per member, oldest lines dropped</h2>
- * A member's lines wait in its outbox until its connection asks for them (the connection asks
- * only while its unwritten bytes are under the write high-water mark). The outbox holds at most
- * {@code outboxLines} lines; when a line arrives for a full outbox, the <em>oldest</em> line in
- * it is dropped and counted. (The connection asks for 32 lines at a time, so the outbox fills
- * only when the client is behind by more than that.) When the member reads again, it is first told how many lines it
- * missed ({@code * 1234 lines dropped: you were reading too slowly}), then gets the most recent
- * lines. A client that never reads costs the server at most {@code outboxLines} lines, plus 32
- * lines on their way to its connection, plus the connection's write high-water mark, plus the
- * kernel's socket buffer, however much the others
- * talk, and it never slows them down.
+ * A member's lines wait in its outbox until its connection asks for them (it asks for up to 32
+ * at a time, and only while its unwritten bytes are under the write high-water mark). The outbox
+ * holds at most {@code outboxLines} lines; when a line arrives for a full outbox, the
+ * <em>oldest</em> line in it is dropped and counted. When the member reads again, it is told
+ * how many lines it missed, just where they are missing
+ * ({@code * 1234 lines dropped: you were reading too slowly}), then gets the most recent lines.
+ * A client that never reads costs the server at most {@code outboxLines} lines, plus 32 lines on
+ * their way to its connection, plus the write high-water mark (64 KiB by default), plus the
+ * kernel's socket buffer, however much the others talk; and it never slows them down.
  */
 final class ChatRoom {
     /** What the room has seen; for tests and for the curious. */

@@ -26,10 +26,10 @@ import reactor.core.scheduler.Schedulers;
  * each one has not been sent yet) lives on one loop, the first, and is touched only there, so
  * there is no lock anywhere. A connection reaches the room by hopping onto its loop:
  * <ul>
- *   <li>its lines, with {@code publishOn(Schedulers.fromExecutor(roomLoop), 32)}: at most 32 of a client's lines
- *   are on their way to the room at once; past that the client's socket is not read, and TCP
- *   slows the client down;</li>
- *   <li>its arrival, its requests for more lines (32 at a time) and its departure, as tasks on the room's loop
+ *   <li>its lines, with {@code publishOn(Schedulers.fromExecutor(roomLoop), 32)}: at most 32 of
+ *   a client's lines are on their way to the room at once; past that its socket is not read,
+ *   and TCP slows the client down;</li>
+ *   <li>its arrival, its requests for more lines and its departure, as tasks on the room's loop
  *   ({@code Loop.execute}, which runs tasks in the order they were handed over, so a member has
  *   joined before any of its lines arrives).</li>
  * </ul>

@@ -51,6 +51,17 @@ class MainTest {
     }
 
     @Test
+    void chatRejectsBadOptionsBeforeBinding() throws Exception {
+        ByteArrayOutputStream errors = new ByteArrayOutputStream();
+        int status = Main.run(new String[] {"chat", "--outbox", "0"}, new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(errors, true, StandardCharsets.UTF_8));
+        assertThat(status).isEqualTo(2);
+        assertThat(errors.toString(StandardCharsets.UTF_8))
+                .contains("--outbox needs a whole number in [1, 1000000], not '0'")
+                .contains("usage: chat");
+    }
+
+    @Test
     void percentileIsNearestRank() {
         long[] values = {5, 1, 4, 2, 3, 10, 9, 8, 7, 6};
         assertThat(LoopDemo.percentile(values, 50)).isEqualTo(5);
