@@ -44,7 +44,15 @@ final class EchoDemo {
             try {
                 return pinger.done.get(60, TimeUnit.SECONDS);
             } finally {
-                client.close();
+                // Closed on its loop, between two dispatches: closed from here, a readiness already
+                // selected could still reach the pinger, whose read would then throw.
+                CompletableFuture.runAsync(() -> {
+                    try {
+                        client.close();
+                    } catch (IOException ignored) {
+                        // closing; nothing left to do
+                    }
+                }, clientLoop).get(5, TimeUnit.SECONDS);
             }
         } finally {
             server.close();

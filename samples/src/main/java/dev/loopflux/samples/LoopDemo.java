@@ -13,7 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The README's main job: shows the loop at work in three short acts, all on loopback.
+ * The {@code loop-demo} command: the bare loop at work in three short acts, all on loopback.
  * <ol>
  *   <li>Burst: this thread hands a loop one million tasks; the loop runs them in order and
  *   wakes up only when it may be sleeping, so the handover costs almost no system calls.</li>
@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * </ol>
  */
 final class LoopDemo {
-    static final String USAGE = "usage: demo [--loops N] [--tasks N] [--timers N] [--pings N]";
+    static final String USAGE = "usage: loop-demo [--loops N] [--tasks N] [--timers N] [--pings N]";
 
     /** What the demo does; parsed from the command line. */
     record Settings(int loops, int tasks, int timers, int pings) {
@@ -69,10 +69,24 @@ final class LoopDemo {
         this.out = out;
     }
 
+    /** The {@code loop-demo} command. */
+    static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        Settings settings;
+        try {
+            settings = Settings.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
+            err.println(USAGE);
+            return 2;
+        }
+        new LoopDemo(settings, out).run();
+        return 0;
+    }
+
     void run() throws Exception {
         LoopGroup group = LoopGroup.create(LoopOptions.builder().name("demo").loops(settings.loops()).build());
         try {
-            out.printf("Loopflux demo: %d loops on %d cores%n%n", group.size(), Runtime.getRuntime().availableProcessors());
+            out.printf("Loopflux loop demo: %d loops on %d cores%n%n", group.size(), Runtime.getRuntime().availableProcessors());
             double tasksPerSecond = burst(group.loops().get(0));
             long[] lateness = timers(group.loops().get(group.size() - 1));
             long[] roundTrips = EchoDemo.run(group.loops().get(0), group.loops().get(1 % group.size()), settings.pings());

@@ -2,15 +2,30 @@ package dev.loopflux.samples;
 
 import java.io.PrintStream;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Entry point of {@code loopflux-samples.jar}: {@code java -jar loopflux-samples.jar [command] [options]}.
  *
- * <p>Commands: {@code demo} (the default) runs the loop through a burst of cross-thread tasks,
- * a batch of timers and a loopback echo, then prints what it measured and the loops' metrics.
- * {@code echo} serves TCP echo until stopped.
+ * <p>Commands:
+ * <ul>
+ *   <li>{@code demo} (the default): an echo server and a load client on loopback for a few
+ *   seconds, then messages per second, latency, loop metrics and heap per connection
+ *   ({@link Demo});</li>
+ *   <li>{@code echo}: serves TCP echo until stopped ({@link ReactorEcho}, or {@link CoreEcho}
+ *   with {@code --api core});</li>
+ *   <li>{@code chat}: a line-based chat server, until stopped ({@link ChatServer});</li>
+ *   <li>{@code loop-demo}: the bare loop: a burst of cross-thread tasks, timers, a raw-NIO
+ *   echo ({@link LoopDemo}).</li>
+ * </ul>
+ * Servers print the address they listen on once ready, and stop cleanly on Ctrl-C.
  */
 public final class Main {
+
+    static final String ECHO_USAGE = "usage: echo [--port N (default 7007)] [--host H (default 127.0.0.1)] [--loops N] [--api reactor|core (default reactor)]";
+
+    /** Each command's usage line, for {@code help}. */
+    static final List<String> USAGES = List.of(Demo.USAGE, ECHO_USAGE, ChatServer.USAGE, LoopDemo.USAGE);
 
     private Main() {
     }
@@ -21,8 +36,6 @@ public final class Main {
             System.exit(status);
         }
     }
-
-    static final String ECHO_USAGE = "usage: echo [--port N (default 7007)] [--host H (default 127.0.0.1)] [--loops N] [--api reactor|core (default reactor)]";
 
     private static int echo(String[] args, PrintStream out, PrintStream err) throws Exception {
         int port = 7007;
@@ -59,33 +72,28 @@ public final class Main {
         return 0;
     }
 
-    /** Runs a command; returns the process exit status. */
+    /** Runs a command; returns the process exit status. One line per command: add yours here and in {@link #USAGES}. */
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-        String command = args.length == 0 || args[0].startsWith("--") ? "demo" : args[0];
-        String[] rest = args.length == 0 || args[0].startsWith("--") ? args : Arrays.copyOfRange(args, 1, args.length);
-        switch (command) {
-            case "demo":
-                LoopDemo.Settings settings;
-                try {
-                    settings = LoopDemo.Settings.parse(rest);
-                } catch (IllegalArgumentException e) {
-                    err.println(e.getMessage());
-                    err.println(LoopDemo.USAGE);
-                    return 2;
-                }
-                new LoopDemo(settings, out).run();
-                return 0;
-            case "echo":
-                return echo(rest, out, err);
-            case "help":
-            case "--help":
-                out.println(LoopDemo.USAGE);
-                out.println(ECHO_USAGE);
-                return 0;
-            default:
+        boolean named = args.length > 0 && (!args[0].startsWith("-") || args[0].equals("--help") || args[0].equals("-h"));
+        String command = named ? args[0] : "demo";
+        String[] rest = named ? Arrays.copyOfRange(args, 1, args.length) : args;
+        return switch (command) {
+            case "demo" -> Demo.run(rest, out, err);
+            case "echo" -> echo(rest, out, err);
+            case "chat" -> ChatServer.run(rest, out, err);
+            case "loop-demo" -> LoopDemo.run(rest, out, err);
+            case "help", "--help", "-h" -> help(out);
+            default -> {
                 err.println("unknown command: " + command);
-                err.println(LoopDemo.USAGE);
-                return 2;
-        }
+                help(err);
+                yield 2;
+            }
+        };
+    }
+
+    private static int help(PrintStream out) {
+        out.println("java -jar loopflux-samples.jar [command] [options]   (the command defaults to demo)");
+        USAGES.forEach(out::println);
+        return 0;
     }
 }
