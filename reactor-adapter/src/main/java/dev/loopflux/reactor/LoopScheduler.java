@@ -19,12 +19,14 @@ import reactor.core.scheduler.Schedulers;
 /**
  * A Reactor {@link Scheduler} whose workers are loops.
  *
- * <p><b>Loop affinity.</b> A worker or task requested from the thread of a loop that is not one
- * of this scheduler's stays on that loop. So the operators of a connection's pipeline that take
- * a scheduler by default ({@code delayElements}, {@code timeout}, {@code interval},
- * {@code publishOn(Schedulers.parallel())} once {@link LoopSchedulers#factory()} is installed)
- * keep running on the connection's loop. From any other thread, workers go round-robin over
- * this scheduler's loops.
+ * <p><b>Loop affinity</b>, for the drop-in factory's schedulers only (Reactor's {@code single()} and
+ * {@code parallel()} once {@link LoopSchedulers#factory()} is installed): a worker or task asked
+ * for on the thread of a loop that is not one of this scheduler's stays on that loop, so the
+ * operators of a connection's pipeline that take a scheduler by default ({@code delayElements},
+ * {@code timeout}, {@code interval}) keep running on the connection's loop. A scheduler made by
+ * name ({@code newSingle}, {@code newGroup}, {@code from}) has no affinity: work goes to its own
+ * loops, wherever it is asked for, as {@code publishOn(scheduler)} means. Otherwise workers go
+ * round-robin over this scheduler's loops.
  *
  * <p><b>Time.</b> {@link #now(TimeUnit)} is wall-clock-based (as Reactor's operators expect of
  * {@code timestamp()}) but moves with the loops' clock: with a {@code ManualClock} it moves only
@@ -41,6 +43,8 @@ final class LoopScheduler implements Scheduler, Scannable {
     /** Makes the loops on {@link #init()}; null when wrapping loops we do not own. */
     private final Supplier<LoopGroup> factory;
     private final boolean owned;
+    /** Keep work asked for on a foreign loop on that loop; see the class comment. */
+    private final boolean affinity;
     private final Set<LoopWorker> workers = ConcurrentHashMap.newKeySet();
     private volatile LoopGroup group;
     private volatile Loop single;
@@ -48,8 +52,9 @@ final class LoopScheduler implements Scheduler, Scannable {
     private volatile long epochMillisAtStart;
     private volatile long nanosAtStart;
 
-    private LoopScheduler(String name, Supplier<LoopGroup> factory, LoopGroup group, Loop single) {
+    private LoopScheduler(String name, Supplier<LoopGroup> factory, LoopGroup group, Loop single, boolean affinity) {
         this.name = name;
+        this.affinity = affinity;
         this.factory = factory;
         this.owned = factory != null;
         this.group = group;
@@ -61,17 +66,22 @@ final class LoopScheduler implements Scheduler, Scannable {
 
     /** A scheduler that makes and owns its loops, when first used or initialized. */
     static LoopScheduler owning(String name, Supplier<LoopGroup> factory) {
-        return new LoopScheduler(name, factory, null, null);
+        return new LoopScheduler(name, factory, null, null, false);
+    }
+
+    /** The drop-in factory's kind: owns its loops, and keeps work asked for on a foreign loop there. */
+    static LoopScheduler owningWithAffinity(String name, Supplier<LoopGroup> factory) {
+        return new LoopScheduler(name, factory, null, null, true);
     }
 
     /** A scheduler over a group it does not own: disposing it leaves the loops running. */
     static LoopScheduler wrapping(String name, LoopGroup group) {
-        return new LoopScheduler(name, null, group, null);
+        return new LoopScheduler(name, null, group, null, false);
     }
 
     /** A scheduler over one loop it does not own (a {@code TestLoop}, say). */
     static LoopScheduler wrapping(String name, Loop loop) {
-        return new LoopScheduler(name, null, null, loop);
+        return new LoopScheduler(name, null, null, loop, false);
     }
 
     private void markStarted() {
@@ -103,7 +113,7 @@ final class LoopScheduler implements Scheduler, Scannable {
         }
     }
 
-    /** The loop for a new worker or task: the caller's own loop if it is a foreign one, else the next of ours. */
+    /** The loop for a new worker or task: with affinity, the caller's own loop if it is a foreign one; else the next of ours. */
     Loop pick() {
         if (state != STARTED) {
             if (state == DISPOSED) {
@@ -111,9 +121,11 @@ final class LoopScheduler implements Scheduler, Scannable {
             }
             start();
         }
-        Loop current = Loop.current();
-        if (current != null && !isOwnLoop(current)) {
-            return current;
+        if (affinity) {
+            Loop current = Loop.current();
+            if (current != null && !isOwnLoop(current)) {
+                return current;
+            }
         }
         Loop one = single;
         return one != null ? one : group.next();

@@ -19,9 +19,9 @@ import reactor.core.scheduler.Schedulers;
  * }</pre>
  *
  * <p>Loop threads are {@link reactor.core.scheduler.NonBlocking}: {@code block()} on them throws,
- * and BlockHound reports blocking calls on them. A worker asked for on a loop thread stays on
- * that loop (see {@link Scheduler#createWorker()} on these schedulers), so a connection's
- * pipeline keeps to its loop. Every method here is safe from any thread.
+ * and BlockHound reports blocking calls on them. The schedulers made here run work on their own
+ * loops; only the drop-in factory's keep work asked for on another loop's thread on that loop (so
+ * a connection's pipeline keeps to its loop). Every method here is safe from any thread.
  */
 public final class LoopSchedulers {
 
@@ -53,7 +53,11 @@ public final class LoopSchedulers {
         return LoopScheduler.wrapping("loops" + group.loops(), group);
     }
 
-    /** A scheduler over one existing loop (a {@code TestLoop}, for tests on a manual clock); disposing it leaves the loop running. */
+    /**
+     * A scheduler over one existing loop: everything scheduled on it runs on that loop, whichever
+     * thread asks (so {@code publishOn(from(loop))} hops onto it). For a {@code TestLoop}, it is the
+     * scheduler of tests on a manual clock. Disposing it leaves the loop running.
+     */
     public static Scheduler from(Loop loop) {
         Objects.requireNonNull(loop, "loop");
         return LoopScheduler.wrapping(loop.name(), loop);
@@ -97,7 +101,7 @@ public final class LoopSchedulers {
 
         private static Scheduler group(String name, int loops, ThreadFactory threadFactory) {
             LoopOptions options = LoopOptions.builder().name(name).loops(loops).threadFactory(threadFactory).build();
-            return LoopScheduler.owning(name, () -> LoopGroup.create(options));
+            return LoopScheduler.owningWithAffinity(name, () -> LoopGroup.create(options));
         }
     }
 }
