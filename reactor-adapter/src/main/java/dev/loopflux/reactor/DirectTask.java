@@ -84,20 +84,27 @@ class DirectTask implements Runnable, Disposable {
         @Override
         public void run() {
             super.run();
-            if (isDisposed()) {
-                return;
-            }
-            if (loop.isShuttingDown()) {
-                // A loop shutting down runs its queue dry before it checks its timeout: a task that
-                // requeues itself would keep it from ever ending. It stops here, as timers do.
-                dispose();
-                return;
-            }
-            try {
-                loop.execute(this);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                dispose(); // the loop is gone
-            }
+            runAgainOn(loop);
+        }
+    }
+
+    /**
+     * For a zero-period task, after a run: queue it again on {@code loop}, unless it was disposed
+     * or the loop is shutting down (a task that requeues itself would keep a shutdown from ever
+     * ending; it stops there, as timers do) or gone.
+     */
+    final void runAgainOn(Loop loop) {
+        if (isDisposed()) {
+            return;
+        }
+        if (loop.isShuttingDown()) {
+            dispose();
+            return;
+        }
+        try {
+            loop.execute(this);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            dispose(); // the loop is gone
         }
     }
 }

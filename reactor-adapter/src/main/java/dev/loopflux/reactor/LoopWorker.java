@@ -70,14 +70,7 @@ final class LoopWorker implements Scheduler.Worker, Scannable {
                 @Override
                 public void run() {
                     super.run();
-                    if (isDisposed()) {
-                        return;
-                    }
-                    if (loop.isShuttingDown()) {
-                        dispose(); // requeueing would keep the loop from ending; see DirectTask.Instant
-                    } else {
-                        LoopScheduler.execute(loop, this);
-                    }
+                    runAgainOn(loop);
                 }
             };
             timed.add(t);
