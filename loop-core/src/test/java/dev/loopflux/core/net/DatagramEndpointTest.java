@@ -314,6 +314,112 @@ class DatagramEndpointTest {
         assertThat(receiver.isOpen()).isTrue();
     }
 
+    @Test
+    void datagramsEmittedOnAnotherThreadAreSentInOrderAndEverySignalIsOnTheLoop() throws Exception {
+        UdpEndpoint receiver = bind();
+        UdpEndpoint sender = bind();
+        Recorder<Datagram> in = subscribe(receiver.receive(), Long.MAX_VALUE);
+        in.subscription();
+        int count = 50;
+        Publisher<Datagram> offLoop = s -> senders.execute(() -> s.onSubscribe(new org.reactivestreams.Subscription() {
+            private int next;
+            private boolean done;
+
+            @Override
+            public void request(long n) { // the endpoint requests on the loop; emit on the sender thread
+                senders.execute(() -> {
+                    for (long i = 0; i < n && next < count && !done; i++) {
+                        s.onNext(Datagram.to(receiver.localAddress(), bytes("off loop " + next++)));
+                    }
+                    if (next == count && !done) {
+                        done = true;
+                        s.onComplete();
+                    }
+                });
+            }
+
+            @Override
+            public void cancel() {
+                senders.execute(() -> done = true);
+            }
+        }));
+        subscribe(sender.send(offLoop), 1).awaitComplete();
+        in.awaitCount(count);
+        for (int i = 0; i < count; i++) {
+            assertThat(text(in.items().get(i))).isEqualTo("off loop " + i);
+        }
+    }
+
+    @Test
+    void aSendNeverCancelsItsDatagramsAfterTheyCompletedOrFailedRules2_3And2_4() throws Exception {
+        UdpEndpoint receiver = bind();
+        UdpEndpoint sender = bind();
+        for (boolean fail : new boolean[] {false, true}) {
+            java.util.concurrent.atomic.AtomicInteger cancels = new java.util.concurrent.atomic.AtomicInteger();
+            Publisher<Datagram> oneThenEnd = s -> s.onSubscribe(new org.reactivestreams.Subscription() {
+                private boolean done;
+
+                @Override
+                public void request(long n) {
+                    if (!done) {
+                        done = true;
+                        s.onNext(Datagram.to(receiver.localAddress(), bytes("one")));
+                        if (fail) {
+                            s.onError(new IOException("source failed"));
+                        } else {
+                            s.onComplete();
+                        }
+                    }
+                }
+
+                @Override
+                public void cancel() {
+                    cancels.incrementAndGet();
+                }
+            });
+            Recorder<Void> send = subscribe(sender.send(oneThenEnd), 1);
+            if (fail) {
+                assertThat(send.awaitError()).hasMessage("source failed");
+            } else {
+                send.awaitComplete();
+            }
+            Net.passSelect(loop);
+            assertThat(cancels).as("cancel() after the datagrams' onComplete or onError (fail=%s)", fail).hasValue(0);
+        }
+    }
+
+    @Test
+    void aDatagramTheKernelCannotSendFailsItsSendNamingTheRecipientAndLaterSendsGoOn() throws Exception {
+        UdpEndpoint receiver = bind();
+        UdpEndpoint sender = bind(); // IPv4: an IPv6 recipient is refused
+        Recorder<Datagram> in = subscribe(receiver.receive(), Long.MAX_VALUE);
+        in.subscription();
+        InetSocketAddress v6 = new InetSocketAddress(InetAddress.getByName("::1"), 9);
+        Throwable error = subscribe(sender.send(Probe.publisherOf(
+                Datagram.to(receiver.localAddress(), bytes("first")),
+                Datagram.to(v6, bytes("refused")),
+                Datagram.to(receiver.localAddress(), bytes("never")))), 1).awaitError();
+        assertThat(error).isInstanceOf(IOException.class)
+                .hasMessageContaining(Peers.describe(v6)).hasMessageContaining(Peers.describe(sender.localAddress()));
+        subscribe(sender.send(texts(receiver.localAddress(), "later")), 1).awaitComplete();
+        in.awaitCount(2);
+        assertThat(in.items()).extracting(DatagramEndpointTest::text).containsExactly("first", "later");
+        assertThat(sender.isOpen()).isTrue();
+    }
+
+    @Test
+    void theLoopShuttingDownFailsTheReceiverAndClosesTheEndpoint() throws Exception {
+        UdpEndpoint endpoint = bind();
+        Recorder<Datagram> in = subscribe(endpoint.receive(), 1);
+        in.subscription();
+        loop.shutdownGracefully(Duration.ZERO, Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+        assertThat(in.awaitError()).isInstanceOf(dev.loopflux.core.LoopShutdownException.class);
+        await(endpoint.onClose());
+        assertThat(endpoint.isOpen()).isFalse();
+        assertThatThrownBy(() -> UdpEndpoint.bind(loop, LOCAL, UdpOptions.defaults()))
+                .isInstanceOf(IOException.class).hasMessageContaining("shut down");
+    }
+
     // ---- connected mode and ICMP -----------------------------------------------------------------
 
     @Test
