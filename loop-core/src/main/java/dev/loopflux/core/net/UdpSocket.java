@@ -117,7 +117,9 @@ final class UdpSocket implements UdpEndpoint, IoHandler {
      */
     private void start() throws IOException {
         if (loop.inLoop()) {
-            ensureRegistered();
+            if (!ensureRegistered()) {
+                throw new IOException("cannot bind UDP " + local + ": loop " + loop.name() + " does not take it (shutting down)");
+            }
             return;
         }
         try {

@@ -182,6 +182,26 @@ class DatagramEndpointTest {
         assertThat(in.items()).extracting(DatagramEndpointTest::text).containsExactlyElementsOf(expected);
     }
 
+    @Test
+    void onATestLoopBindingAndEchoingRunOnTheDrivingThread() throws Exception {
+        try (dev.loopflux.core.TestLoop test = dev.loopflux.core.TestLoop.create()) {
+            UdpEndpoint echo = UdpEndpoint.bind(test, LOCAL, UdpOptions.defaults()); // registers at once, on this thread
+            UdpEndpoint client = UdpEndpoint.bind(test, LOCAL, UdpOptions.defaults());
+            echo.send(echo.receive()).subscribe(Recorder.requesting(1));
+            Recorder<Datagram> replies = Recorder.onLoop(test, Long.MAX_VALUE);
+            client.receive().subscribe(replies);
+            client.send(texts(echo.localAddress(), "one", "two")).subscribe(Recorder.requesting(1));
+            assertThat(test.runUntil(() -> replies.count() == 2, Duration.ofSeconds(10))).isTrue();
+            assertThat(replies.items()).extracting(DatagramEndpointTest::text).containsExactly("one", "two");
+            assertThat(replies.offLoopSignal).isNull();
+            client.close();
+            echo.close();
+            assertThat(test.runUntil(() -> client.onClose().toCompletableFuture().isDone()
+                    && echo.onClose().toCompletableFuture().isDone(), Duration.ofSeconds(10))).isTrue();
+            replies.awaitComplete();
+        }
+    }
+
     // ---- backpressure ----------------------------------------------------------------------------
 
     /**
