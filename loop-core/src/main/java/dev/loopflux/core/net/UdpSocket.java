@@ -32,6 +32,9 @@ import org.reactivestreams.Publisher;
  * connecting, multicast memberships and closing. Receiving is {@link UdpReceive}'s, sending
  * {@link UdpOutbound}'s.
  *
+ * <p>Longer than most files here: it is the endpoint's whole lifecycle (bind, register, connect,
+ * multicast, close) in one place, as {@link TcpConnection} is for a stream connection.
+ *
  * <p>Threading: every field is touched on the loop thread only, except {@link #open},
  * {@link #remote} and {@link #oversizeDropped} (written on the loop, read anywhere). Public
  * methods hop onto the loop.
