@@ -20,8 +20,8 @@ import reactor.core.publisher.Mono;
  * client.send(Mono.just(Datagram.to(serverAddress, payload))).then(client.receive().next())...
  * }</pre>
  *
- * <p>Each subscription to {@link #bind()} binds one socket; it never blocks (the socket is
- * registered with its loop by a task). A port in use fails it with a
+ * <p>Each subscription to {@link #bind()} binds one socket; it does not wait for the loop (the
+ * socket is registered with its loop by a task). A port in use fails it with a
  * {@link java.net.BindException} naming the address. Immutable: each method returns a new
  * configuration.
  */
@@ -47,7 +47,11 @@ public final class Udp {
         return new Udp(null, "127.0.0.1", 0, null, null, UdpOptions.defaults());
     }
 
-    /** The host to bind (a literal address or a name). Default {@code 127.0.0.1}; {@code ::1} binds IPv6. */
+    /**
+     * The host to bind (a literal address or a name). Default {@code 127.0.0.1}; {@code ::1} binds
+     * IPv6. A name is resolved when {@link #bind()} is subscribed, on the subscribing thread: on a
+     * loop, give a literal address.
+     */
     public Udp host(String host) {
         return new Udp(null, Objects.requireNonNull(host, "host"), port, group, loop, options);
     }
