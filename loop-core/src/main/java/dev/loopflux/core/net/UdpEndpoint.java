@@ -86,9 +86,10 @@ public interface UdpEndpoint {
      * errors: a datagram too large ({@link DatagramTooLargeException}), without a recipient on an
      * endpoint that is not connected, or for another address than the connected peer
      * ({@link IllegalArgumentException}); the kernel refusing one (an {@link IOException} naming
-     * the recipient); the endpoint closed; {@code datagrams} failing. On error the rest of that
-     * send is not sent, and the endpoint stays open. Cancelling stops requesting; datagrams already
-     * taken are still sent.
+     * the recipient); the endpoint closed; {@code datagrams} failing. On error no more datagrams
+     * are requested from that send; those it gave before are still sent, except after a datagram
+     * the kernel refused, which drops that send's datagrams still queued. The endpoint stays open
+     * and later sends go on. Cancelling stops requesting; datagrams already taken are still sent.
      *
      * <p>An empty datagram is sent as one, but whether the kernel took it cannot be told from a
      * full send buffer (both read as 0 bytes sent): it counts as sent.

@@ -17,9 +17,10 @@ import org.reactivestreams.Subscriber;
  * datagram before it was taken by the kernel). So the send a datagram belongs to is the first
  * send after it in the queue, or the active one when there is none.
  *
- * <p>Memory bound: the active send is asked for at most as many datagrams as keep
- * {@link #pendingDatagrams} plus those requested under {@link UdpOptions#sendHighWaterMark()},
- * so at most that many datagrams, each at most {@link UdpOptions#maxDatagramSize()}, wait here.
+ * <p>Memory bound: the active send is asked for more only once what it was last asked for has
+ * arrived, and only for as many as {@link #pendingDatagrams} leaves under
+ * {@link UdpOptions#sendHighWaterMark()}; so at most that many datagrams, each at most
+ * {@link UdpOptions#maxDatagramSize()} bytes, wait here.
  * {@code OP_WRITE} is wanted only while the kernel refused one.
  *
  * <p>Threading: loop thread only.
