@@ -2,7 +2,8 @@
  * Loopflux core: a {@link java.nio.channels.Selector} event loop that is the scheduler.
  *
  * <p>Only API packages are exported: {@code dev.loopflux.core} (the loop) and
- * {@code dev.loopflux.core.net} (framing); everything else is implementation.
+ * {@code dev.loopflux.core.net} (TCP, Unix domain and UDP sockets, framing); everything else is
+ * implementation.
  */
 module dev.loopflux.core {
     requires transitive org.reactivestreams;

@@ -1,0 +1,210 @@
+package dev.loopflux.core.net;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+
+/**
+ * The receiving side of a {@link UdpSocket}: a publisher of one subscriber at a time, whose demand
+ * is the socket's {@code OP_READ} interest. Each datagram is received into the loop's scratch
+ * buffer and copied out at its exact size, so no datagram is held between reads.
+ *
+ * <p>Each subscriber has its own {@link Receiver} (its subscription), so that a late
+ * {@code request} from a subscriber that cancelled never feeds the next one.
+ *
+ * <p>Threading: loop thread only; {@link #subscribe}, {@code request} and {@code cancel} hop
+ * onto it. A {@code request} made inside {@code onNext} only adds demand: the receive loop that
+ * called {@code onNext} does the reading, so there is no recursion. A terminal signal caused
+ * from inside {@code onNext} (the endpoint closed there) is delivered after {@code onNext}
+ * returns, never nested in it.
+ */
+final class UdpReceive implements Publisher<Datagram> {
+    private final UdpSocket socket;
+    /** The subscriber's subscription, while one is subscribed and not terminated. */
+    private Receiver current;
+    /** True while {@link #readable()} runs: terminal signals wait in {@link #deferred} until it ends. */
+    private boolean emitting;
+    private Receiver deferred;
+    private Throwable deferredCause;
+    /** Why the endpoint closed (null: closed locally), for subscribers that come later. */
+    private Throwable closedCause;
+
+    UdpReceive(UdpSocket socket) {
+        this.socket = socket;
+    }
+
+    @Override
+    public void subscribe(Subscriber<? super Datagram> s) {
+        Objects.requireNonNull(s, "subscriber");
+        if (socket.loop.inLoop()) {
+            subscribeNow(s);
+            return;
+        }
+        try {
+            socket.loop.execute(() -> subscribeNow(s));
+        } catch (RejectedExecutionException e) {
+            TcpConnection.reject(s, new ConnectionClosedException("UDP endpoint " + socket.local + " closed: its loop shut down"));
+        }
+    }
+
+    private void subscribeNow(Subscriber<? super Datagram> s) {
+        if (current != null) {
+            TcpConnection.reject(s, new IllegalStateException(
+                    "receive of UDP endpoint " + socket.local + " already has a subscriber; it allows one at a time"));
+            return;
+        }
+        Receiver r = new Receiver(s);
+        if (!socket.isOpen()) {
+            s.onSubscribe(r);
+            if (!r.done) { // not cancelled from onSubscribe
+                r.done = true;
+                s.onError(closedCause != null ? closedCause : new ConnectionClosedException("UDP endpoint " + socket.local + " is closed"));
+            }
+            return;
+        }
+        current = r;
+        s.onSubscribe(r);
+    }
+
+    boolean wantsRead() {
+        return current != null && current.demand > 0;
+    }
+
+    /** Loop thread, on OP_READ: receives while there is demand, at most the configured count. */
+    void readable() {
+        Receiver r = current;
+        int max = socket.options.maxDatagramSize();
+        emitting = true;
+        try {
+            for (int reads = 0; reads < socket.options.maxReadsPerReadiness() && r != null && r == current
+                    && r.demand > 0 && socket.isOpen(); reads++) {
+                ByteBuffer buffer = IoScratch.get().readBuffer(max + 1); // one more byte: tells an oversize datagram
+                SocketAddress sender;
+                try {
+                    sender = socket.channel.receive(buffer);
+                } catch (IOException e) {
+                    // An ICMP error on a connected socket, reported on this read: this subscriber
+                    // hears it; the endpoint stays open for the next one.
+                    terminate(r, socket.ioFailure(e, false, socket.peer()));
+                    break;
+                }
+                if (sender == null) {
+                    break; // nothing more for now
+                }
+                buffer.flip();
+                int n = buffer.remaining();
+                if (n > max) {
+                    socket.droppedOversize(sender, n);
+                    continue;
+                }
+                Datagram datagram = new Datagram(ByteBuffer.allocate(n).put(buffer).flip(), (InetSocketAddress) sender);
+                if (r.demand != Long.MAX_VALUE) {
+                    r.demand--;
+                }
+                r.subscriber.onNext(datagram);
+            }
+        } finally {
+            emitting = false;
+            Receiver d = deferred;
+            if (d != null) {
+                deferred = null;
+                signal(d, deferredCause);
+            }
+        }
+        socket.updateInterest();
+    }
+
+    /**
+     * Loop thread: the endpoint closed. The subscriber, if any, gets {@code onComplete} for a
+     * local close ({@code cause == null}), else {@code onError(cause)}.
+     */
+    void closed(Throwable cause) {
+        closedCause = cause;
+        Receiver r = current;
+        if (r != null) {
+            terminate(r, cause);
+        }
+    }
+
+    /** Loop thread: ends {@code r} with {@code cause} (null: complete), now or after the current {@code onNext}. */
+    private void terminate(Receiver r, Throwable cause) {
+        if (r.done) {
+            return;
+        }
+        r.done = true;
+        r.demand = 0;
+        if (current == r) {
+            current = null;
+        }
+        if (emitting && deferred == null) {
+            deferred = r;
+            deferredCause = cause;
+        } else {
+            signal(r, cause);
+        }
+    }
+
+    private static void signal(Receiver r, Throwable cause) {
+        if (cause == null) {
+            r.subscriber.onComplete();
+        } else {
+            r.subscriber.onError(cause);
+        }
+    }
+
+    /** One subscriber's subscription. Fields on the loop thread; its methods hop onto it. */
+    private final class Receiver implements Subscription {
+        final Subscriber<? super Datagram> subscriber;
+        /** Datagrams requested and not yet delivered; {@code Long.MAX_VALUE} means unbounded. */
+        long demand;
+        /** A terminal signal went out (or is about to), or the subscriber cancelled. */
+        boolean done;
+
+        Receiver(Subscriber<? super Datagram> subscriber) {
+            this.subscriber = subscriber;
+        }
+
+        @Override
+        public void request(long n) {
+            if (!socket.loop.inLoop()) {
+                socket.onLoop(() -> request(n));
+                return;
+            }
+            if (done) {
+                return;
+            }
+            if (n <= 0) {
+                terminate(this, new IllegalArgumentException(
+                        "§3.9 violated: request(" + n + ") on the receive of UDP " + socket.local + "; it must be positive"));
+                socket.updateInterest();
+                return;
+            }
+            long d = demand + n;
+            demand = d < 0 ? Long.MAX_VALUE : d;
+            socket.updateInterest();
+        }
+
+        @Override
+        public void cancel() {
+            if (!socket.loop.inLoop()) {
+                socket.onLoop(this::cancel);
+                return;
+            }
+            if (done) {
+                return;
+            }
+            done = true;
+            demand = 0;
+            if (current == this) {
+                current = null;
+            }
+            socket.updateInterest();
+        }
+    }
+}
