@@ -77,6 +77,8 @@ public final class Main {
                 return 0;
             case "echo":
                 return echo(rest, out, err);
+            case "http":
+                return HttpSample.command(rest, out, err);
             case "help":
             case "--help":
                 out.println(LoopDemo.USAGE);
