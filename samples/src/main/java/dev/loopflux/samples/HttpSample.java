@@ -30,9 +30,10 @@ import org.reactivestreams.Publisher;
  * reader, and with pipelining the bytes after a head may be a body or the next request, so one
  * decoder that sees every byte is the simple correct choice.
  *
- * <p>Memory per connection is bounded: one chunk in the decoder, one head (at most
- * {@link Settings#maxHeadBytes}), one body (at most {@link Settings#maxBodyBytes}), one answer
- * in flight (a file is read {@link HttpFiles#CHUNK} at a time, as the socket takes it).
+ * <p>Memory per connection is bounded: a chunk or two between the socket and the decoder (each at
+ * most the read buffer size), one head (at most {@link Settings#maxHeadBytes}), one body (at most
+ * {@link Settings#maxBodyBytes}), the requests decoded from one chunk, and one answer in flight (a
+ * file is read {@link HttpFiles#CHUNK} at a time, as the socket takes it).
  *
  * <p>Timeouts: a connection with nothing read nor written for {@link Settings#idleTimeout} is
  * closed by the server (an idle keep-alive, a peer that stopped mid-request, a peer that does not
@@ -146,8 +147,8 @@ final class HttpSample implements AutoCloseable {
     private Publisher<Void> serve(TcpInbound in, TcpOutbound out) {
         HttpRequestDecoder decoder = new HttpRequestDecoder(settings.maxHeadBytes(), settings.maxBodyBytes(),
                 settings.requestTimeout().toNanos(), System::nanoTime);
-        // Prefetch 1 on both: a chunk is read only when the previous one is decoded, and a request is
-        // taken only when the answer before it has been handed to the kernel. That is the bound.
+        // Prefetch 1 on both: the socket is read a chunk ahead at most, and a request is answered only
+        // once the answer before it has been handed to the kernel. That is the memory bound.
         return in.receive()
                 .flatMapIterable(decoder::decode, 1)
                 .concatMap(event -> router.respond(event, out), 1)

@@ -181,6 +181,20 @@ class HttpSampleTest {
         }
     }
 
+    @Test
+    void expectContinueGetsAnInterimAnswerBeforeTheBodyIsSent() throws Exception {
+        try (Socket socket = connect(http)) {
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            write(socket, "POST /echo HTTP/1.1\r\nHost: test\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+            assertThat(read(in).status()).isEqualTo(100);
+
+            write(socket, "body");
+            Response response = read(in);
+            assertThat(response.status()).isEqualTo(200);
+            assertThat(response.text()).isEqualTo("body");
+        }
+    }
+
     // ---- bad input -------------------------------------------------------------------------
 
     @Test
@@ -206,6 +220,18 @@ class HttpSampleTest {
             Response response = read(in);
             assertThat(response.status()).isEqualTo(431);
             assertThat(response.text()).contains("request head over 8192 bytes");
+            assertThat(in.read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void bodyOverTheLimitIs413BeforeItIsSent() throws Exception {
+        try (Socket socket = connect(http)) {
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            write(socket, "POST /echo HTTP/1.1\r\nHost: test\r\nExpect: 100-continue\r\nContent-Length: 2000000\r\n\r\n");
+
+            Response response = read(in);
+            assertThat(response.status()).isEqualTo(413);
             assertThat(in.read()).isEqualTo(-1);
         }
     }
