@@ -195,6 +195,23 @@ class HttpSampleTest {
         }
     }
 
+    @Test
+    void pipelinedRequestsSentOneByteAtATime() throws Exception {
+        String requests = "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc" + GET_ROOT;
+        try (Socket socket = connect(http)) {
+            socket.setTcpNoDelay(true);
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            for (byte b : requests.getBytes(StandardCharsets.ISO_8859_1)) {
+                out.write(b);
+                out.flush();
+            }
+
+            assertThat(read(in).text()).isEqualTo("abc");
+            assertThat(read(in).text()).isEqualTo(HttpResponses.HELLO);
+        }
+    }
+
     // ---- bad input -------------------------------------------------------------------------
 
     @Test
