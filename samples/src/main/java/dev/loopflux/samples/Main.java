@@ -25,7 +25,7 @@ public final class Main {
     static final String ECHO_USAGE = "usage: echo [--port N (default 7007)] [--host H (default 127.0.0.1)] [--loops N] [--api reactor|core (default reactor)]";
 
     /** Each command's usage line, for {@code help}. */
-    static final List<String> USAGES = List.of(Demo.USAGE, ECHO_USAGE, ChatServer.USAGE, LoopDemo.USAGE);
+    static final List<String> USAGES = List.of(Demo.USAGE, ECHO_USAGE, ChatServer.USAGE, HttpSample.USAGE, LoopDemo.USAGE);
 
     private Main() {
     }
@@ -81,6 +81,7 @@ public final class Main {
             case "demo" -> Demo.run(rest, out, err);
             case "echo" -> echo(rest, out, err);
             case "chat" -> ChatServer.run(rest, out, err);
+            case "http" -> HttpSample.command(rest, out, err);
             case "loop-demo" -> LoopDemo.run(rest, out, err);
             case "help", "--help", "-h" -> help(out);
             default -> {
