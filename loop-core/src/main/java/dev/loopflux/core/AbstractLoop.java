@@ -65,7 +65,7 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     final LoopOptions options;
     final Clock clock;
     final TaskQueue tasks = new TaskQueue();
-    final TimerQueue timers = new TimerQueue();
+    final TimerQueue timers;
     final NioDriver driver;
     final CompletableFuture<Void> terminationFuture = new CompletableFuture<>();
     private final long[] counters = new long[9];
@@ -92,6 +92,7 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
         this.name = name;
         this.options = options;
         this.clock = clock;
+        this.timers = new TimerQueue(clock);
         this.taskQuantumNanos = options.taskQuantum().toNanos();
         try {
             this.driver = new NioDriver(this, options.selectStrategy());
@@ -184,13 +185,19 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
             throw new RejectedExecutionException("loop '" + name + "' is shutting down: timer rejected: " + task);
         }
         long delayNanos = Math.min(Math.max(0, unit.toNanos(delay)), TimerQueue.MAX_DELAY_NANOS);
-        ScheduledTimer timer = new ScheduledTimer(timers, task, clock.nanoTime() + delayNanos, periodNanos);
         if (inLoop()) {
+            if (deadlinesAfterRun()) {
+                ScheduledTimer timer = new ScheduledTimer(timers, task, delayNanos, periodNanos); // deadline set after the run
+                timers.addAfterRun(timer);
+                return timer;
+            }
+            ScheduledTimer timer = new ScheduledTimer(timers, task, clock.nanoTime() + delayNanos, periodNanos);
             timers.add(timer);
-        } else {
-            tasks.offer(timer); // its run() inserts it into the heap, on the loop
-            wakeupForTimer(timer.deadline);
+            return timer;
         }
+        ScheduledTimer timer = new ScheduledTimer(timers, task, clock.nanoTime() + delayNanos, periodNanos);
+        tasks.offer(timer); // its run() inserts it into the heap, on the loop
+        wakeupForTimer(timer.deadline);
         return timer;
     }
 
@@ -245,6 +252,15 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
         shutdownRequested();
         return terminationFuture;
     }
+
+    /**
+     * True when every call this loop's thread makes is inside a run (a task, timer or handler),
+     * so a timer set on it can take its deadline when the run ends (see
+     * {@link TimerQueue#addAfterRun}). A {@link TestLoop}'s thread is the test's, which also
+     * schedules between runs, with the clock moved by hand in between: there the clock is read
+     * at the call.
+     */
+    abstract boolean deadlinesAfterRun();
 
     /** Called once, on the thread that asked for shutdown, after the state moved. */
     abstract void shutdownRequested();
@@ -338,6 +354,9 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     /** Loop thread: one more run finished; the watchdog sees the loop move. */
     final void progressed() {
         PROGRESS.setOpaque(this, progress + 1);
+        if (timers.hasDeferred()) {
+            timers.flushDeferred(); // the timers the run just set: one clock reading for all
+        }
     }
 
     final void markRunning() {

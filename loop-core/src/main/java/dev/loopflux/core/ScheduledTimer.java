@@ -28,7 +28,10 @@ final class ScheduledTimer implements TimerHandle, Runnable {
         }
     }
 
-    /** Loop-clock time at which the task is due; moved forward by {@link #period} after each run. */
+    /**
+     * Loop-clock time at which the task is due; moved forward by {@link #period} after each run.
+     * Holds the delay instead while the timer waits in {@link TimerQueue#addAfterRun}.
+     */
     long deadline;
     /** Tie-breaker among equal deadlines: lower runs first (FIFO). Assigned by the queue on insert. */
     long seq;

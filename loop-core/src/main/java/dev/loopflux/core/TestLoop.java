@@ -64,6 +64,11 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
     }
 
     @Override
+    boolean deadlinesAfterRun() {
+        return false;
+    }
+
+    @Override
     public boolean inLoop() {
         return Thread.currentThread() == owner;
     }

@@ -75,6 +75,11 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
     }
 
     @Override
+    boolean deadlinesAfterRun() {
+        return true;
+    }
+
+    @Override
     public boolean inLoop() {
         return Thread.currentThread() == thread;
     }

@@ -38,16 +38,65 @@ final class TimerQueue {
     /** Cancelled timers still in the heap (or about to be inserted); counted from any thread. */
     private volatile int cancelledCount;
     private long nextSeq;
+    /**
+     * Timers set on the loop thread during the current run, whose {@code deadline} still holds
+     * their delay: they get one clock reading between them when the run ends (see
+     * {@link #addAfterRun}). Loop thread only.
+     */
+    private ScheduledTimer[] deferred = new ScheduledTimer[16];
+    private int deferredCount;
+    private final Clock clock;
     /** Set at shutdown: from then on every timer is cancelled on arrival. */
     private boolean closed;
 
+    TimerQueue(Clock clock) {
+        this.clock = clock;
+    }
+
     /** Timers not yet cancelled nor run; a snapshot, from any thread. */
     int pending() {
-        return Math.max(0, size - cancelledCount);
+        return Math.max(0, size + deferredCount - cancelledCount);
     }
 
     boolean isEmpty() {
-        return size == 0;
+        return size == 0 && deferredCount == 0;
+    }
+
+    /**
+     * Loop thread. Takes a timer whose {@code deadline} field holds its delay; it becomes due that
+     * long after the end of the current run (task, timer or handler), when {@link #flushDeferred()}
+     * reads the clock once for every timer the run set. Reading the clock costs about as much as
+     * the rest of scheduling a timer, and a timer measured from the end of the run is never early.
+     */
+    void addAfterRun(ScheduledTimer timer) {
+        if (deferredCount == deferred.length) {
+            deferred = Arrays.copyOf(deferred, deferredCount * 2);
+        }
+        deferred[deferredCount++] = timer;
+    }
+
+    boolean hasDeferred() {
+        return deferredCount != 0;
+    }
+
+    /** Loop thread. Gives the timers set during this run their deadlines, and puts them in the heap. */
+    void flushDeferred() {
+        int n = deferredCount;
+        if (n == 0) {
+            return;
+        }
+        long now = clock.nanoTime();
+        ScheduledTimer[] d = deferred;
+        for (int i = 0; i < n; i++) {
+            ScheduledTimer timer = d[i];
+            d[i] = null;
+            timer.deadline += now; // it held the delay
+            add(timer);
+        }
+        deferredCount = 0;
+        if (d.length > 1024 && n < d.length >> 2) {
+            deferred = new ScheduledTimer[16]; // a burst is over: give its array back
+        }
     }
 
     /** Called by {@link ScheduledTimer#cancel()} from any thread. */
@@ -113,6 +162,7 @@ final class TimerQueue {
      * @return how many timers ran
      */
     int runDue(long now, TaskRunner runner) {
+        flushDeferred();
         long seqLimit = nextSeq;
         int ran = 0;
         ScheduledTimer t;
@@ -181,6 +231,7 @@ final class TimerQueue {
     /** Loop thread, at shutdown: cancels every timer, empties the heap, and cancels any timer added later. */
     void cancelAll() {
         closed = true;
+        flushDeferred(); // cancelled below with the rest
         ScheduledTimer[] h = heap;
         for (int i = 0, n = size; i < n; i++) {
             h[i].cancelSilently();
@@ -191,6 +242,7 @@ final class TimerQueue {
     }
 
     private ScheduledTimer peekLive() {
+        flushDeferred(); // set outside any run (a TestLoop's test code): due from now
         while (size > 0) {
             ScheduledTimer top = heap[0];
             if (!top.isCancelled()) {

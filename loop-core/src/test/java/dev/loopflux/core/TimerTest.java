@@ -181,7 +181,7 @@ class TimerTest {
 
     @Test
     void theTimerQueuePurgesCancelledTimersOnceTheyAreHalfTheHeap() throws Exception {
-        TimerQueue queue = new TimerQueue();
+        TimerQueue queue = new TimerQueue(new ManualClock());
         List<ScheduledTimer> all = new ArrayList<>();
         List<Long> ranAt = new ArrayList<>();
         for (int i = 0; i < 100_000; i++) {
@@ -218,7 +218,7 @@ class TimerTest {
 
     @Test
     void theTimerQueueDoesNotPurgeWhileFewerThanHalfAreCancelled() throws Exception {
-        TimerQueue queue = new TimerQueue();
+        TimerQueue queue = new TimerQueue(new ManualClock());
         List<ScheduledTimer> all = new ArrayList<>();
         for (int i = 0; i < 1_000; i++) {
             ScheduledTimer t = new ScheduledTimer(queue, () -> { }, 10 + i, 0);
