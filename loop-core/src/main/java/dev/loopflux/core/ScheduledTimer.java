@@ -37,8 +37,12 @@ final class ScheduledTimer implements TimerHandle, Runnable {
     long seq;
     /** Nanoseconds between runs for a fixed-rate timer; 0 for a one-shot timer. */
     final long period;
-    /** What to run; the user's object, never wrapped. */
-    final Runnable task;
+    /**
+     * What to run; the user's object, never wrapped. Dropped when the timer is cancelled, so that
+     * a cancelled timer waiting in the heap to be swept (cancellation is lazy) does not keep the
+     * task, and whatever the task refers to, reachable.
+     */
+    volatile Runnable task;
     /** The queue that counts this timer's cancellation. */
     final TimerQueue queue;
     /** {@link #PENDING}, {@link #DONE} or {@link #CANCELLED}; only ever leaves PENDING. */
@@ -54,6 +58,7 @@ final class ScheduledTimer implements TimerHandle, Runnable {
     @Override
     public boolean cancel() {
         if (STATE.compareAndSet(this, PENDING, CANCELLED)) {
+            task = null;
             queue.cancelled();
             return true;
         }
@@ -76,7 +81,9 @@ final class ScheduledTimer implements TimerHandle, Runnable {
 
     /** Loop thread, at shutdown: cancels without counting (the queue is being cleared). */
     void cancelSilently() {
-        STATE.compareAndSet(this, PENDING, CANCELLED);
+        if (STATE.compareAndSet(this, PENDING, CANCELLED)) {
+            task = null;
+        }
     }
 
     boolean isPending() {

@@ -172,9 +172,14 @@ final class TimerQueue {
                     CANCELLED_COUNT.getAndAdd(this, -1); // cancelled between the peek and here
                     continue;
                 }
-                runner.runSafely(t.task);
+                Runnable task = t.task;
+                t.task = null; // done: the handle the user may keep no longer holds the task
+                runner.runSafely(task);
             } else {
-                runner.runSafely(t.task);
+                Runnable task = t.task; // null if cancelled from another thread just now
+                if (task != null) {
+                    runner.runSafely(task);
+                }
                 if (t.isPending()) {
                     t.deadline += t.period;
                     add(t);
