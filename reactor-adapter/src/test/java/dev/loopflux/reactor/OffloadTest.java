@@ -34,7 +34,7 @@ class OffloadTest {
         Loop loop = group.next();
         CompletableFuture<String[]> where = new CompletableFuture<>();
         loop.execute(() -> Offload.blocking(() -> {
-                    Thread.sleep(5); // real blocking, allowed here: this is the pool's thread
+                    java.util.concurrent.locks.LockSupport.parkNanos(5_000_000); // real blocking, allowed here: the pool's thread
                     return Thread.currentThread().getName();
                 })
                 .subscribe(workThread -> where.complete(new String[] {workThread, Thread.currentThread().getName(),
