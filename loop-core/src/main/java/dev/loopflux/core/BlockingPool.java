@@ -2,7 +2,7 @@ package dev.loopflux.core;
 
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -51,7 +51,7 @@ public final class BlockingPool {
         this.threads = threads;
         this.queueCapacity = queueCapacity;
         this.executor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(queueCapacity), BlockingPool::newThread, this::reject);
+                new LinkedBlockingQueue<>(queueCapacity), BlockingPool::newThread, this::reject);
     }
 
     /** A pool with the default bounds. */
