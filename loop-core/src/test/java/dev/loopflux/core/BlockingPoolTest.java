@@ -230,9 +230,12 @@ class BlockingPoolTest {
 
     @Test
     void aNonPositiveRequestIsAnError() throws Exception {
-        Outcome<String> outcome = Outcome.of(pool.call(loop, () -> "x"), 0);
-        outcome.subscription.get(10, TimeUnit.SECONDS).request(-1);
-        assertThat(outcome.awaitError()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3.9");
+        for (long n : new long[] {0, -1, Long.MIN_VALUE}) {
+            Outcome<String> outcome = Outcome.of(pool.call(loop, () -> "x"), 0);
+            outcome.subscription.get(10, TimeUnit.SECONDS).request(n);
+            assertThat(outcome.awaitError()).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("§3.9 violated: request(" + n + ") must be positive");
+        }
     }
 
     @Test

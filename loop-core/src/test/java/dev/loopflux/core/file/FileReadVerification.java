@@ -34,7 +34,7 @@ public class FileReadVerification extends PublisherVerification<ByteBuffer> {
     private Path dir;
 
     public FileReadVerification() {
-        super(new TestEnvironment(1000));
+        super(new TestEnvironment(1000, 200));
     }
 
     @BeforeClass
