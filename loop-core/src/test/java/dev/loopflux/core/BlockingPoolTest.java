@@ -220,6 +220,27 @@ class BlockingPoolTest {
     }
 
     @Test
+    void cancelRacingTheResultGivesAPrefixOfTheSignalsAndNothingAfter() throws Exception {
+        BlockingPool wide = BlockingPool.create(2, 1000);
+        try {
+            List<Outcome<Integer>> outcomes = new java.util.ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                int value = i;
+                Outcome<Integer> outcome = Outcome.of(wide.call(loop, () -> value), 1);
+                outcome.subscription.get(10, TimeUnit.SECONDS).cancel();
+                outcomes.add(outcome);
+            }
+            Outcome.of(wide.call(loop, () -> 0), 1).await();
+            loopThread(loop); // whatever the cancelled calls hand back has been delivered or dropped by now
+            for (Outcome<Integer> o : outcomes) {
+                assertThat(List.of("onSubscribe", "onNext", "onComplete")).startsWith(o.signals.toArray(new String[0]));
+            }
+        } finally {
+            wide.shutdown();
+        }
+    }
+
+    @Test
     void aShutDownPoolFailsEachSubscriberAtOnce() throws Exception {
         pool.shutdown();
         Outcome<String> outcome = Outcome.of(pool.call(loop, () -> "never"), 0);

@@ -198,6 +198,22 @@ class FileReadTest {
     }
 
     @Test
+    void cancelRacingTheReadsNeverLeavesTheFileOpen() throws Exception {
+        Path file = dir.resolve("race.bin");
+        randomFile(file, 2 << 20, 9);
+        ReadOptions options = ReadOptions.builder().chunkSize(4096).maxInFlight(8).build();
+        for (int i = 0; i < 300; i++) {
+            Signals<ByteBuffer> reader = Signals.subscribe(FileIo.read(loop, file, options), loop, Long.MAX_VALUE);
+            for (int spin = 0; spin < i * 10; spin++) { // cancel at a different point each time
+                Thread.onSpinWait();
+            }
+            reader.cancel(); // from the test thread, racing the open and the reads' completions
+            assertThat(reader.afterTerminal).isNull();
+        }
+        assertThat(Fds.awaitNoneUnder(dir, loop)).isZero();
+    }
+
+    @Test
     void nonPositiveRequestFailsWithIllegalArgument() throws Exception {
         Path file = dir.resolve("f.bin");
         randomFile(file, 1 << 20, 7);

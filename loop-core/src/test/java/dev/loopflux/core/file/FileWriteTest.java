@@ -171,6 +171,19 @@ class FileWriteTest {
     }
 
     @Test
+    void cancelRacingTheWritesNeverLeavesTheFileOpen() throws Exception {
+        for (int i = 0; i < 200; i++) {
+            Chunks data = Chunks.of(1000, 512, i);
+            Signals<Long> result = Signals.subscribe(FileIo.write(loop, dir.resolve("race-" + i), data), loop, 1);
+            for (int spin = 0; spin < i * 20; spin++) {
+                Thread.onSpinWait();
+            }
+            result.cancel();
+        }
+        assertThat(Fds.awaitNoneUnder(dir, loop)).isZero();
+    }
+
+    @Test
     void copiesFiftyFilesAtOnceFromOneLoop() throws Exception {
         int files = 50;
         List<Path> sources = new ArrayList<>();

@@ -192,6 +192,46 @@ class SendFileTest {
     }
 
     @Test
+    void sendsOverAUnixDomainSocket() throws Exception {
+        Path file = dir.resolve("unix.bin");
+        byte[] data = new byte[5_000_000];
+        new java.util.Random(14).nextBytes(data);
+        Files.write(file, data);
+        java.net.UnixDomainSocketAddress address = java.net.UnixDomainSocketAddress.of(dir.resolve("s.sock"));
+        TcpServer unix = TcpServer.bind(loop, address, TcpOptions.defaults());
+        try {
+            unix.connections().subscribe(new Subscriber<>() {
+                @Override
+                public void onSubscribe(Subscription s) {
+                    s.request(1);
+                }
+
+                @Override
+                public void onNext(Connection c) {
+                    CompletableFuture<Void> sent = new CompletableFuture<>();
+                    c.sendFile(file).subscribe(completion(sent));
+                    sent.whenComplete((v, e) -> c.shutdownOutput());
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onComplete() {
+                }
+            });
+            try (java.nio.channels.SocketChannel client = java.nio.channels.SocketChannel.open(address)) {
+                assertThat(java.nio.channels.Channels.newInputStream(client).readAllBytes()).isEqualTo(data);
+            }
+        } finally {
+            unix.close().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        assertThat(sendErrors).isEmpty();
+        assertThat(Fds.awaitNoneUnder(dir, loop)).isZero();
+    }
+
+    @Test
     void sendsARange() throws Exception {
         Path file = dir.resolve("small.bin");
         byte[] data = new byte[100_000];
