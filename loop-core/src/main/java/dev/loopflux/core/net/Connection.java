@@ -61,7 +61,10 @@ public interface Connection {
      * only while the socket takes bytes ({@code OP_WRITE} in between), and only once the bytes
      * queued before it are written. Anything else (a device, a {@code /proc} file), or any file when
      * the system property {@code loopflux.sendfile} is {@code false}, is read on that pool and sent
-     * as buffers under the high-water mark, like {@link #send}.
+     * as buffers under the high-water mark, like {@link #send}. Note that sendfile reads the file
+     * inside the kernel, on the loop thread: pages not in the page cache are read from the disk
+     * while the loop waits. For large files on slow storage that are unlikely to be cached, the
+     * read-and-send path ({@code -Dloopflux.sendfile=false}) keeps the loop free.
      *
      * <p>Errors: a file that cannot be opened, or whose size is under {@code position + count},
      * fails this send with a {@link java.nio.file.FileSystemException} naming the path, before any
