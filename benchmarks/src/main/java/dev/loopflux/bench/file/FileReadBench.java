@@ -33,6 +33,8 @@ import org.reactivestreams.Subscription;
  * <ul>
  *   <li>{@code plain}: one thread, a {@code FileChannel} read loop into one reused heap buffer: the
  *   baseline, which no event loop can beat since it never hands a chunk to another thread.</li>
+ *   <li>{@code plain-alloc}: the same with a new heap buffer per read, as a publisher whose
+ *   buffers belong to the subscriber has to hand out.</li>
  *   <li>{@code loopflux}: {@link FileIo#read} on a loop, the subscriber requesting 16 chunks at a
  *   time: FileChannel positional reads on the shared blocking pool, each chunk a new heap buffer
  *   delivered on the loop.</li>
@@ -42,7 +44,7 @@ import org.reactivestreams.Subscription;
  * </ul>
  *
  * Options: {@code --size MiB} (1024), {@code --chunk bytes} (65536), {@code --inflight N} (4),
- * {@code --rounds R} (5), {@code --modes plain,loopflux,afc,afc-fixed}, {@code --file path} (a
+ * {@code --rounds R} (5), {@code --modes plain,plain-alloc,loopflux,afc,afc-fixed}, {@code --file path} (a
  * temporary file by default, deleted at the end). Prints the median MiB/s of the rounds per mode.
  */
 public final class FileReadBench {
@@ -55,7 +57,7 @@ public final class FileReadBench {
         int chunk = Integer.parseInt(opts.getOrDefault("chunk", "65536"));
         int inFlight = Integer.parseInt(opts.getOrDefault("inflight", "4"));
         int rounds = Integer.parseInt(opts.getOrDefault("rounds", "5"));
-        List<String> modes = Arrays.asList(opts.getOrDefault("modes", "plain,loopflux,afc,afc-fixed").split(","));
+        List<String> modes = Arrays.asList(opts.getOrDefault("modes", "plain,plain-alloc,loopflux,afc,afc-fixed").split(","));
         boolean temporary = !opts.containsKey("file");
         Path file = temporary ? Files.createTempFile("loopflux-bench", ".bin") : Path.of(opts.get("file"));
         Loop loop = Loop.create("bench");
@@ -72,6 +74,7 @@ public final class FileReadBench {
             plain(file, chunk); // into the page cache
             Map<String, Function<Path, Long>> runs = new LinkedHashMap<>();
             runs.put("plain", f -> plain(f, chunk));
+            runs.put("plain-alloc", f -> plainAlloc(f, chunk));
             runs.put("loopflux", f -> loopflux(loop, f, chunk, inFlight));
             runs.put("afc", f -> afc(loop, f, chunk, inFlight, null));
             runs.put("afc-fixed", f -> afc(loop, f, chunk, inFlight, fixed));
@@ -93,7 +96,7 @@ public final class FileReadBench {
             double plainRate = median(results.getOrDefault("plain", List.of(Double.NaN)));
             for (Map.Entry<String, List<Double>> e : results.entrySet()) {
                 double m = median(e.getValue());
-                System.out.printf("%-10s %9.0f MiB/s  %5.2fx plain%n", e.getKey(), m, m / plainRate);
+                System.out.printf("%-12s %9.0f MiB/s  %5.2fx plain%n", e.getKey(), m, m / plainRate);
             }
         } finally {
             loop.shutdownGracefully().get(10, TimeUnit.SECONDS);
@@ -112,6 +115,20 @@ public final class FileReadBench {
             while ((n = ch.read(buffer)) >= 0) {
                 total += n;
                 buffer.clear();
+            }
+            return total;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The baseline with one new heap buffer per read, as a publisher whose buffers belong to the subscriber must do. */
+    static long plainAlloc(Path file, int chunk) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long total = 0;
+            int n;
+            while ((n = ch.read(ByteBuffer.allocate(chunk))) >= 0) {
+                total += n;
             }
             return total;
         } catch (IOException e) {
