@@ -74,6 +74,25 @@ class LoopFilesTest {
     }
 
     @Test
+    void offloadOnABlockingPoolComesBackOnTheLoop() {
+        dev.loopflux.core.BlockingPool pool = dev.loopflux.core.BlockingPool.create(1, 10);
+        try {
+            List<String> threads = new CopyOnWriteArrayList<>();
+            Mono<String> onLoop = Offload.blocking(() -> Thread.currentThread().getName(), pool)
+                    .doOnNext(v -> threads.add(Thread.currentThread().getName()))
+                    .subscribeOn(LoopSchedulers.from(loop));
+            StepVerifier.create(onLoop).assertNext(worker -> assertThat(worker).startsWith("loopflux-offload-")).verifyComplete();
+            assertThat(threads).containsExactly("loop-files-test");
+
+            StepVerifier.create(Offload.blocking(() -> Thread.currentThread().getName(), pool))
+                    .assertNext(worker -> assertThat(worker).startsWith("loopflux-offload-"))
+                    .verifyComplete();
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
     void sendFileSendsTheWholeFile() throws Exception {
         byte[] data = new byte[3_000_000];
         new Random(2).nextBytes(data);
