@@ -2,6 +2,7 @@ package dev.loopflux.core.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.loopflux.core.BlockingPool;
 import dev.loopflux.core.Loop;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -172,14 +173,21 @@ class FileWriteTest {
 
     @Test
     void cancelRacingTheWritesNeverLeavesTheFileOpen() throws Exception {
+        // A pool of its own, so that the test can wait for every open and write to have returned
+        // (a cancelled write may still create its file) before the directory is deleted.
+        BlockingPool pool = BlockingPool.create(4, 1000);
+        WriteOptions options = WriteOptions.builder().pool(pool).build();
         for (int i = 0; i < 200; i++) {
             Chunks data = Chunks.of(1000, 512, i);
-            Signals<Long> result = Signals.subscribe(FileIo.write(loop, dir.resolve("race-" + i), data), loop, 1);
+            Signals<Long> result = Signals.subscribe(FileIo.write(loop, dir.resolve("race-" + i), data, options), loop, 1);
             for (int spin = 0; spin < i * 20; spin++) {
                 Thread.onSpinWait();
             }
             result.cancel();
         }
+        pool.shutdown();
+        assertThat(pool.awaitTermination(java.time.Duration.ofSeconds(30))).isTrue();
+        Fds.passLoop(loop); // the pool's last hand-backs, which close the files, have run
         assertThat(Fds.awaitNoneUnder(dir, loop)).isZero();
     }
 
