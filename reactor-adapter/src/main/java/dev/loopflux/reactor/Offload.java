@@ -1,5 +1,6 @@
 package dev.loopflux.reactor;
 
+import dev.loopflux.core.BlockingPool;
 import dev.loopflux.core.Loop;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -32,6 +33,25 @@ public final class Offload {
     /** Runs {@code work} on {@link Schedulers#boundedElastic()}; a null result is an empty Mono. */
     public static <T> Mono<T> blocking(Callable<? extends T> work) {
         return blocking(work, Schedulers.boundedElastic());
+    }
+
+    /**
+     * Runs {@code work} on Loopflux's own bounded {@code pool} (see {@link BlockingPool} for its
+     * bounds; {@link BlockingPool#shared()} is the one file IO uses). Subscribed on a loop, this
+     * is {@link BlockingPool#call}: the result comes on that loop, a cancel before the work started
+     * takes it off the queue and one while it runs interrupts it, and a full queue fails with a
+     * {@link java.util.concurrent.RejectedExecutionException}. Subscribed anywhere else, the
+     * result comes on the pool's thread.
+     */
+    public static <T> Mono<T> blocking(Callable<? extends T> work, BlockingPool pool) {
+        Objects.requireNonNull(work, "work");
+        Objects.requireNonNull(pool, "pool");
+        return Mono.defer(() -> {
+            Loop caller = Loop.current();
+            return caller != null
+                    ? Mono.<T>from(pool.call(caller, work))
+                    : Mono.<T>fromCallable(work).subscribeOn(Schedulers.fromExecutor(pool::execute));
+        });
     }
 
     /** Runs {@code work} on {@code pool}, which must be able to block (not a loop scheduler). */

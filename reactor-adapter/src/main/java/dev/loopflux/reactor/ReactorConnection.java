@@ -113,6 +113,11 @@ final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
     }
 
     @Override
+    public Mono<Void> sendFile(java.nio.file.Path path, long position, long count) {
+        return Mono.from(connection.sendFile(path, position, count));
+    }
+
+    @Override
     public void shutdownOutput() {
         connection.shutdownOutput();
     }

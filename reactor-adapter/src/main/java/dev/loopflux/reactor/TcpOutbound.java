@@ -21,6 +21,18 @@ public interface TcpOutbound {
     /** Sends each buffer prefixed by its length in a big-endian field of {@code fieldLength} (1, 2 or 4) bytes. */
     Mono<Void> sendFrames(Publisher<? extends ByteBuffer> frames, int fieldLength);
 
+    /**
+     * Sends the whole file at {@code path}, in order with the other sends, from the page cache
+     * straight to the socket where the platform allows (see
+     * {@link dev.loopflux.core.net.Connection#sendFile}).
+     */
+    default Mono<Void> sendFile(java.nio.file.Path path) {
+        return sendFile(path, 0, Long.MAX_VALUE);
+    }
+
+    /** Sends {@code count} bytes of the file at {@code path} from {@code position} ({@code Long.MAX_VALUE}: to its end). */
+    Mono<Void> sendFile(java.nio.file.Path path, long position, long count);
+
     /** Half-closes after every send subscribed before: the peer reads end of stream; receiving goes on. */
     void shutdownOutput();
 }

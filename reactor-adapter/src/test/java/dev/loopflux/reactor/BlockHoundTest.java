@@ -176,6 +176,42 @@ class BlockHoundTest {
         }
     }
 
+    @Test
+    void fileIoAndOffloadOnALoopAreNotReported(@TempDir Path dir) throws Exception {
+        // The loop hands work to the blocking pool (a queue lock held for a moment) and closes
+        // files no pool thread uses; neither may be reported.
+        BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
+        group = nonBlockingGroup(errors);
+        Loop loop = group.next();
+        byte[] data = new byte[1 << 20];
+        new java.util.Random(1).nextBytes(data);
+        Path source = Files.write(dir.resolve("source.bin"), data);
+        Path copy = dir.resolve("copy.bin");
+        CompletableFuture<Long> copied = new CompletableFuture<>();
+        CompletableFuture<Object> offloaded = new CompletableFuture<>();
+        dev.loopflux.core.BlockingPool pool = dev.loopflux.core.BlockingPool.create(2, 100);
+        try {
+            loop.execute(() -> {
+                LoopFiles.write(copy, LoopFiles.read(source, dev.loopflux.core.file.ReadOptions.builder().chunkSize(4096).build()))
+                        .subscribe(copied::complete, copied::completeExceptionally);
+                LoopFiles.read(source).take(1).subscribe(); // cancelled after one chunk
+                reactor.core.publisher.Mono.from(pool.call(loop, () -> "done"))
+                        .subscribe(offloaded::complete, offloaded::completeExceptionally);
+                reactor.core.publisher.Mono.from(pool.call(loop, () -> "cancelled")).subscribe().dispose();
+            });
+
+            assertThat(await(copied)).isEqualTo(data.length);
+            assertThat(await(offloaded)).isEqualTo("done");
+            assertThat(Files.readAllBytes(copy)).isEqualTo(data);
+            CompletableFuture<Void> after = new CompletableFuture<>();
+            loop.execute(() -> after.complete(null));
+            await(after);
+            assertThat(errors).isEmpty();
+        } finally {
+            pool.shutdown();
+        }
+    }
+
     /** A one-loop group on NonBlocking loop threads that reports errors to {@code errors}. */
     private static LoopGroup nonBlockingGroup(BlockingQueue<Throwable> errors) {
         return LoopGroup.create(LoopOptions.builder()

@@ -11,8 +11,9 @@ import org.reactivestreams.Publisher;
  *
  * <h2>Threading</h2>
  * Every method may be called from any thread; off the loop, actions hop onto it. Every signal of
- * {@link #inbound()} and of the publishers returned by {@link #send} is delivered on
- * {@link #loop()}'s thread. {@code request} and {@code cancel} may come from any thread.
+ * {@link #inbound()} and of the publishers returned by {@link #send} and {@link #sendFile} is
+ * delivered on {@link #loop()}'s thread. {@code request} and {@code cancel} may come from any
+ * thread.
  *
  * <h2>Backpressure</h2>
  * The socket is read only while {@link #inbound()} has demand: a slow subscriber slows the peer
@@ -46,6 +47,40 @@ public interface Connection {
      * taken from it are still written. Several buffers go out in one gathering write.
      */
     Publisher<Void> send(Publisher<ByteBuffer> data);
+
+    /**
+     * Sends {@code count} bytes of the file at {@code path} from {@code position}, after everything
+     * sent before and before everything sent after, as {@link #send} does; {@code count} of
+     * {@code Long.MAX_VALUE} sends to the end of the file. Nothing happens until the returned
+     * publisher is subscribed; it emits no element and completes once the last byte was handed to
+     * the kernel.
+     *
+     * <p>When its turn comes the file is opened on {@link dev.loopflux.core.BlockingPool#shared()}.
+     * A regular file then goes from the page cache to the socket with
+     * {@link java.nio.channels.FileChannel#transferTo} (sendfile on Linux), never through the heap,
+     * only while the socket takes bytes ({@code OP_WRITE} in between), and only once the bytes
+     * queued before it are written. Anything else (a device, a {@code /proc} file), or any file when
+     * the system property {@code loopflux.sendfile} is {@code false}, is read on that pool and sent
+     * as buffers under the high-water mark, like {@link #send}. Note that sendfile reads the file
+     * inside the kernel, on the loop thread: pages not in the page cache are read from the disk
+     * while the loop waits. For large files on slow storage that are unlikely to be cached, the
+     * read-and-send path ({@code -Dloopflux.sendfile=false}) keeps the loop free.
+     *
+     * <p>Errors: a file that cannot be opened, or whose size is under {@code position + count},
+     * fails this send with a {@link java.nio.file.FileSystemException} naming the path, before any
+     * of its bytes is sent; the connection stays open. A file cut short while being sent closes the
+     * connection with such an exception: the peer could not tell the truncated stream from a whole
+     * one. The file is closed on every path. Cancelling before the file is open sends nothing of it;
+     * after, its bytes are still sent, as for {@link #send}.
+     *
+     * @throws IllegalArgumentException if {@code position} or {@code count} is negative
+     */
+    Publisher<Void> sendFile(java.nio.file.Path path, long position, long count);
+
+    /** {@code sendFile(path, 0, Long.MAX_VALUE)}: the whole file. */
+    default Publisher<Void> sendFile(java.nio.file.Path path) {
+        return sendFile(path, 0, Long.MAX_VALUE);
+    }
 
     /**
      * Half-closes: after the bytes of every send subscribed before this call, the output is

@@ -12,13 +12,16 @@ import org.reactivestreams.Subscriber;
  * The write side of a {@link TcpConnection}: sends in order, one {@link SendOperation} active at
  * a time, its buffers queued in {@link #pending} and written with gathering writes.
  *
- * <p>{@link #pending} holds, in order, the buffers not yet fully written, the operation of each
- * send whose upstream completed (it completes when the writer passes it: every byte before it
- * has been taken by the kernel), and {@link #SHUTDOWN} where the output is to be shut down.
+ * <p>{@link #pending} holds, in order, the buffers not yet fully written, the {@link FileRegion}s
+ * of file sends (handed to the socket with {@code transferTo} once at the head: every byte before
+ * them is written), the operation of each send whose upstream completed (it completes when the
+ * writer passes it: every byte before it has been taken by the kernel), and {@link #SHUTDOWN}
+ * where the output is to be shut down.
  *
  * <p>Memory bound: an operation requests one buffer at a time and only while
  * {@link #pendingBytes} is under the high-water mark, so pending bytes never exceed the mark
- * plus one buffer. {@code OP_WRITE} is wanted only while the kernel refused some bytes.
+ * plus one buffer. A file region's bytes are in the page cache, not the heap: they do not count.
+ * {@code OP_WRITE} is wanted only while the kernel refused some bytes.
  *
  * <p>Threading: loop thread only.
  */
@@ -28,9 +31,9 @@ final class Outbound {
 
     final TcpConnection connection;
     private final int highWaterMark;
-    /** Buffers, completed sends and the shutdown marker, in write order; made on first use. */
+    /** Buffers, file regions, completed sends and the shutdown marker, in write order; made on first use. */
     private ArrayDeque<Object> pending;
-    /** Bytes in {@link #pending} not yet written. */
+    /** Bytes of the buffers in {@link #pending} not yet written. */
     private long pendingBytes;
     /** The send whose upstream we are reading from now. */
     private SendOperation active;
@@ -64,19 +67,29 @@ final class Outbound {
     /** Any thread: a subscriber to {@link Connection#send}'s publisher arrived. */
     void subscribe(Publisher<ByteBuffer> data, Subscriber<? super Void> downstream) {
         java.util.Objects.requireNonNull(downstream, "subscriber");
+        enqueue(() -> new SendOperation(this, data, downstream), downstream);
+    }
+
+    /** Any thread: a subscriber to {@link Connection#sendFile}'s publisher arrived. */
+    void subscribe(FileSend file, Subscriber<? super Void> downstream) {
+        java.util.Objects.requireNonNull(downstream, "subscriber");
+        enqueue(() -> new SendOperation(this, file, downstream), downstream);
+    }
+
+    /** Makes the send on the loop, where it is queued behind the sends before it. */
+    private void enqueue(java.util.function.Supplier<SendOperation> send, Subscriber<? super Void> downstream) {
         if (connection.loop.inLoop()) {
-            subscribeNow(data, downstream);
+            subscribeNow(send.get(), downstream);
             return;
         }
         try {
-            connection.loop.execute(() -> subscribeNow(data, downstream));
+            connection.loop.execute(() -> subscribeNow(send.get(), downstream));
         } catch (RejectedExecutionException e) {
             TcpConnection.reject(downstream, new ConnectionClosedException("connection to " + connection.peer + " closed: its loop shut down"));
         }
     }
 
-    private void subscribeNow(Publisher<ByteBuffer> data, Subscriber<? super Void> downstream) {
-        SendOperation op = new SendOperation(this, data, downstream);
+    private void subscribeNow(SendOperation op, Subscriber<? super Void> downstream) {
         downstream.onSubscribe(op);
         if (op.isDone()) {
             return; // cancelled from onSubscribe
@@ -149,6 +162,18 @@ final class Outbound {
         activateNext();
     }
 
+    /** The file of the active file send is open: queue it whole, it is sent when it reaches the head. */
+    void onFileOpened(SendOperation op, FileRegion region) {
+        if (op != active || closedCause != null) {
+            region.close(); // cancelled or closed while the file was being opened
+            return;
+        }
+        pend(region);
+        pend(op);
+        flush();
+        activateNext();
+    }
+
     void onUpstreamError(SendOperation op, Throwable error) {
         if (op != active) {
             return;
@@ -215,9 +240,15 @@ final class Outbound {
             if (pending.isEmpty() || closedCause != null) {
                 return;
             }
+            if (pending.peekFirst() instanceof FileRegion region) {
+                if (!transfer(region)) {
+                    return;
+                }
+                continue;
+            }
             int count = 0;
             for (Object item : pending) {
-                if (item == SHUTDOWN) {
+                if (item == SHUTDOWN || item instanceof FileRegion) {
                     break;
                 }
                 if (item instanceof ByteBuffer buffer) {
@@ -248,7 +279,31 @@ final class Outbound {
         }
     }
 
-    /** Drops written buffers from the head, completing the sends and the shutdown found there. */
+    /**
+     * Hands the region at the head to the socket. False when the writer must stop: the socket is
+     * full (wait for OP_WRITE) or the connection failed.
+     */
+    private boolean transfer(FileRegion region) {
+        long written;
+        try {
+            written = region.transferTo(connection.channel);
+        } catch (java.nio.file.FileSystemException e) {
+            connection.closeWith(e); // the file was cut short: the peer would get a truncated stream
+            return false;
+        } catch (IOException e) {
+            connection.closeWith(Peers.translate(e, "sendfile of " + region.path + " to", connection.peer));
+            return false;
+        }
+        if (written > 0) {
+            connection.didWrite();
+        } else if (region.remaining() > 0) {
+            writeBlocked = true; // the socket buffer is full: wait for OP_WRITE
+            return false;
+        }
+        return true;
+    }
+
+    /** Drops written buffers and regions from the head, completing the sends and the shutdown found there. */
     private void passWritten() {
         Object head;
         while ((head = pending.peekFirst()) != null) {
@@ -257,6 +312,12 @@ final class Outbound {
                     return;
                 }
                 pending.pollFirst();
+            } else if (head instanceof FileRegion region) {
+                if (region.remaining() > 0) {
+                    return;
+                }
+                pending.pollFirst();
+                region.close();
             } else if (head == SHUTDOWN) {
                 pending.pollFirst();
                 shutdownNow();
@@ -302,6 +363,8 @@ final class Outbound {
             while ((item = pending.poll()) != null) {
                 if (item instanceof SendOperation op) {
                     op.fail(cause);
+                } else if (item instanceof FileRegion region) {
+                    region.close();
                 }
             }
         }

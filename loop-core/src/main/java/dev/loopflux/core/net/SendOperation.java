@@ -7,8 +7,9 @@ import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
 /**
- * One {@link Connection#send}: the subscriber to the user's data, and the subscription of the
- * user's completion subscriber. The data's signals may come from any thread; they are handled
+ * One {@link Connection#send} or {@link Connection#sendFile}: the subscriber to the user's data
+ * (or to the file's, when it is not sent with sendfile), and the subscription of the user's
+ * completion subscriber. The data's signals may come from any thread; they are handled
  * on the loop (directly when they already come from it, which is the common case of sending
  * what was read).
  *
@@ -16,7 +17,10 @@ import org.reactivestreams.Subscription;
  */
 final class SendOperation implements Subscriber<ByteBuffer>, Subscription {
     private final Outbound outbound;
+    /** The buffers to send, or null for a file send. */
     private final Publisher<ByteBuffer> data;
+    /** The file to send, or null for a send of buffers. */
+    private final FileSend file;
     private final Subscriber<? super Void> downstream;
     private Subscription upstream;
     /** Buffers requested from upstream and not yet received (0 or 1). */
@@ -30,8 +34,17 @@ final class SendOperation implements Subscriber<ByteBuffer>, Subscription {
     private boolean upstreamTerminated;
 
     SendOperation(Outbound outbound, Publisher<ByteBuffer> data, Subscriber<? super Void> downstream) {
+        this(outbound, data, null, downstream);
+    }
+
+    SendOperation(Outbound outbound, FileSend file, Subscriber<? super Void> downstream) {
+        this(outbound, null, file, downstream);
+    }
+
+    private SendOperation(Outbound outbound, Publisher<ByteBuffer> data, FileSend file, Subscriber<? super Void> downstream) {
         this.outbound = outbound;
         this.data = data;
+        this.file = file;
         this.downstream = downstream;
     }
 
@@ -41,8 +54,20 @@ final class SendOperation implements Subscriber<ByteBuffer>, Subscription {
 
     /** Loop thread: this send's turn has come. */
     void start() {
+        if (file != null) {
+            file.open(this, outbound); // comes back as Outbound.onFileOpened, startData or onUpstreamError
+        } else {
+            startData(data);
+        }
+    }
+
+    /** Loop thread: reads {@code buffers} as this send's data (for a file send: its fallback). */
+    void startData(Publisher<ByteBuffer> buffers) {
+        if (done) {
+            return; // cancelled or failed while the file was being opened
+        }
         try {
-            data.subscribe(this);
+            buffers.subscribe(this);
         } catch (Throwable e) {
             outbound.onUpstreamError(this, e);
         }

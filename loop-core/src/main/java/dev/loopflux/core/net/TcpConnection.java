@@ -104,6 +104,12 @@ final class TcpConnection implements Connection, IoHandler {
     }
 
     @Override
+    public Publisher<Void> sendFile(java.nio.file.Path path, long position, long count) {
+        FileSend file = new FileSend(java.util.Objects.requireNonNull(path, "path"), position, count);
+        return subscriber -> outbound.subscribe(file, subscriber);
+    }
+
+    @Override
     public void shutdownOutput() {
         onLoop(outbound::shutdownOutput);
     }
