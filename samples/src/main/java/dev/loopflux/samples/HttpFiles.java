@@ -4,17 +4,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
-import reactor.core.publisher.Flux;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * The files under one directory, by name, without letting a name out of it.
@@ -23,16 +19,12 @@ import reactor.core.scheduler.Schedulers;
  * {@code ..}, nor hold {@code /}, {@code \} or NUL; and the file's real path (symbolic links
  * resolved) must still be under the directory's. Anything else is "not found".
  *
- * <p>Every file system call here blocks: {@link #find} and {@link #read} run on a pool, never on
- * a loop. Zero-copy ({@code FileChannel.transferTo} into the socket) needs the connection to
- * offer a {@code sendFile}; until it does, files go through the heap in {@link #CHUNK} pieces.
+ * <p>Every file system call here blocks: {@link #find} runs on a pool, never on a loop. The
+ * bytes go out by the connection's zero-copy {@code sendFile}.
  *
  * <p>Immutable and thread-safe.
  */
 final class HttpFiles {
-    /** Bytes per read: the connection's default write high-water mark, so one chunk fills it. */
-    static final int CHUNK = 64 * 1024;
-
     /** A file found: where it really is, and its size when found. */
     record Found(Path path, long size) {
     }
@@ -104,70 +96,6 @@ final class HttpFiles {
             return Optional.of(new Found(real, Files.size(real)));
         } catch (IOException | InvalidPathException e) {
             return Optional.empty();
-        }
-    }
-
-    /**
-     * The first {@code size} bytes of {@code file}, in chunks of at most {@link #CHUNK}, read one
-     * per request on {@link Schedulers#boundedElastic()} (requests hop there; signals come from
-     * there, and a connection's send takes them onto its loop). The file is opened on subscribe and
-     * closed on completion, error or cancel. A file that got shorter since it was found fails the
-     * stream: its {@code Content-Length} was already promised, so the connection must close.
-     */
-    static Flux<ByteBuffer> read(Path file, long size) {
-        return Flux.<ByteBuffer, Reading>generate(
-                        () -> new Reading(FileChannel.open(file, StandardOpenOption.READ), file, size),
-                        (reading, sink) -> {
-                            try {
-                                ByteBuffer chunk = reading.next();
-                                if (chunk == null) {
-                                    sink.complete();
-                                } else {
-                                    sink.next(chunk);
-                                }
-                            } catch (IOException e) {
-                                sink.error(e);
-                            }
-                            return reading;
-                        },
-                        Reading::close)
-                .subscribeOn(Schedulers.boundedElastic());
-    }
-
-    /** One read of a file in progress; touched by one pool thread at a time. */
-    private static final class Reading {
-        private final FileChannel channel;
-        private final Path path;
-        /** Bytes still to send. */
-        private long remaining;
-
-        Reading(FileChannel channel, Path path, long size) {
-            this.channel = channel;
-            this.path = path;
-            this.remaining = size;
-        }
-
-        /** The next chunk, or null when all {@code size} bytes were read. */
-        ByteBuffer next() throws IOException {
-            if (remaining == 0) {
-                return null;
-            }
-            ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK, remaining));
-            while (chunk.hasRemaining()) {
-                if (channel.read(chunk) < 0) {
-                    throw new IOException("file shorter than the " + remaining + " bytes still promised: " + path);
-                }
-            }
-            remaining -= chunk.capacity();
-            return chunk.flip();
-        }
-
-        void close() {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // Nothing was written through it: there is nothing to lose.
-            }
         }
     }
 }

@@ -82,10 +82,11 @@ final class HttpRouter {
             } catch (IllegalArgumentException e) {
                 return send(out, HttpResponses.text(400, "bad percent-encoding in the path\n", connection, null, headOnly));
             }
+            // The head, then the body by zero-copy sendfile (FileChannel.transferTo into the socket),
+            // queued in that order on the connection.
             return Offload.blocking(() -> files.find(name)).flatMap(found -> found
-                    .map(file -> out.send(Flux.concat(
-                            Mono.just(HttpResponses.headBytes(200, HttpResponses.contentType(name), file.size(), connection, null)),
-                            headOnly ? Flux.empty() : HttpFiles.read(file.path(), file.size()))))
+                    .map(file -> send(out, HttpResponses.headBytes(200, HttpResponses.contentType(name), file.size(), connection, null))
+                            .then(headOnly ? Mono.<Void>empty() : out.sendFile(file.path(), 0, file.size())))
                     .orElseGet(() -> notFound(request, out)));
         }
         return notFound(request, out);

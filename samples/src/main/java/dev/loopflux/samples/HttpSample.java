@@ -33,7 +33,7 @@ import org.reactivestreams.Publisher;
  * <p>Memory per connection is bounded: a chunk or two between the socket and the decoder (each at
  * most the read buffer size), one head (at most {@link Settings#maxHeadBytes}), one body (at most
  * {@link Settings#maxBodyBytes}), the requests decoded from one chunk, and one answer in flight (a
- * file is read {@link HttpFiles#CHUNK} at a time, as the socket takes it).
+ * file goes out by zero-copy sendfile, as the socket takes it).
  *
  * <p>Timeouts: a connection with nothing read nor written for {@link Settings#idleTimeout} is
  * closed by the server (an idle keep-alive, a peer that stopped mid-request, a peer that does not
