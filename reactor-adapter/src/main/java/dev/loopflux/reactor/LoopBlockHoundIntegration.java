@@ -20,6 +20,10 @@ public final class LoopBlockHoundIntegration implements BlockHoundIntegration {
         builder.disallowBlockingCallsInside("dev.loopflux.core.NioDriver", "accept");
         // The loop's short spins (spin-then-sleep, and waiting out a producer mid-store at shutdown).
         builder.allowBlockingCallsInside("dev.loopflux.core.AbstractLoop", "spinWait");
+        // Handing work to the blocking pool (and taking back work not started) takes the pool queue's
+        // lock for a few instructions; under contention that is a short park, never a wait for IO.
+        builder.allowBlockingCallsInside("dev.loopflux.core.BlockingPool", "execute");
+        builder.allowBlockingCallsInside("dev.loopflux.core.BlockingPool", "remove");
         // Waking a selector takes a short internal lock; it never waits for IO.
         builder.allowBlockingCallsInside("dev.loopflux.core.NioDriver", "wakeup");
         // Logging may write to a file; it is what reports a blocked loop or a failed task.
