@@ -29,10 +29,6 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
     private boolean terminated;
     /** Why the connection closed, for subscribers that come later. */
     private Throwable closedCause;
-    /** True while {@code onNext} runs. */
-    private boolean emitting;
-    /** The connection closed while {@code onNext} ran: the error to signal once it returns. */
-    private Throwable errorAfterOnNext;
 
     Inbound(TcpConnection connection) {
         this.connection = connection;
@@ -137,18 +133,7 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
             if (demand != Long.MAX_VALUE) {
                 demand--;
             }
-            emitting = true;
-            try {
-                subscriber.onNext(chunk);
-            } finally {
-                emitting = false;
-            }
-            if (errorAfterOnNext != null) {
-                Throwable error = errorAfterOnNext;
-                errorAfterOnNext = null;
-                terminate().onError(error); // the connection closed inside onNext: tell it now, not nested
-                return;
-            }
+            subscriber.onNext(chunk);
         }
         connection.updateInterest();
     }
@@ -165,11 +150,7 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
     void closed(Throwable cause) {
         closedCause = cause;
         if (!terminated && subscriber != null) {
-            if (emitting) {
-                errorAfterOnNext = cause; // §1.3: never a signal nested inside onNext
-            } else {
-                terminate().onError(cause);
-            }
+            terminate().onError(cause);
         }
     }
 
