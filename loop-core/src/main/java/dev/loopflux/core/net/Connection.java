@@ -108,4 +108,17 @@ public interface Connection {
     SocketAddress localAddress();
 
     SocketAddress remoteAddress();
+
+    /**
+     * The TLS session once the handshake is done (protocol, cipher suite, the peer's certificates);
+     * null on a plain connection, and before the handshake is done. Any thread.
+     */
+    default javax.net.ssl.SSLSession tlsSession() {
+        return null;
+    }
+
+    /** The protocol ALPN agreed on ({@code "h2"}, say), or null: plain, no ALPN, or handshake not done. Any thread. */
+    default String applicationProtocol() {
+        return null;
+    }
 }

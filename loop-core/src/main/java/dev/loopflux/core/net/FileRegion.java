@@ -1,6 +1,7 @@
 package dev.loopflux.core.net;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileSystemException;
@@ -49,6 +50,25 @@ final class FileRegion {
         }
         position += n;
         return n;
+    }
+
+    /**
+     * Reads the next bytes of the range into {@code dst} without moving past them: the caller
+     * {@link #advance}s by what it used (TLS wraps them; the socket may take fewer).
+     *
+     * @throws FileSystemException naming the path if the file shrank below the range
+     */
+    int readAt(ByteBuffer dst) throws IOException {
+        int n = file.read(dst, position);
+        if (n <= 0 && dst.hasRemaining() && file.size() <= position) {
+            throw new FileSystemException(path.toString(), null,
+                    "shrank to " + file.size() + " bytes while being sent (" + (end - position) + " bytes still to send)");
+        }
+        return Math.max(n, 0);
+    }
+
+    void advance(long n) {
+        position += n;
     }
 
     /** Closes the file; idempotent. */

@@ -82,6 +82,9 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
         long d = demand + n;
         demand = d < 0 ? Long.MAX_VALUE : d;
         connection.updateInterest();
+        if (connection.tls != null) {
+            connection.tls.demanded(); // records already read and decrypted need no OP_READ
+        }
     }
 
     /** Cancelling the inbound closes the connection; see {@link Connection#inbound()}. */
@@ -129,16 +132,21 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
                 return;
             }
             connection.didRead();
-            ByteBuffer chunk = ByteBuffer.allocate(n).put(buffer.flip()).flip();
-            if (demand != Long.MAX_VALUE) {
-                demand--;
-            }
-            subscriber.onNext(chunk);
+            deliver(ByteBuffer.allocate(n).put(buffer.flip()).flip());
         }
         connection.updateInterest();
     }
 
-    private void endOfInput() {
+    /** Loop thread, with demand: one chunk to the subscriber (from a read, or from TLS). */
+    void deliver(ByteBuffer chunk) {
+        if (demand != Long.MAX_VALUE) {
+            demand--;
+        }
+        subscriber.onNext(chunk);
+    }
+
+    /** Loop thread: end of stream (or, with TLS, the peer's close_notify). */
+    void endOfInput() {
         inputDone = true;
         Subscriber<? super ByteBuffer> s = terminate();
         connection.updateInterest();

@@ -17,6 +17,14 @@ final class IoScratch {
     /** Cleared after each write so that it never keeps a user's buffer alive. */
     final ByteBuffer[] gather = new ByteBuffer[MAX_GATHER];
 
+    // TLS (heap buffers: the JDK's engine is fastest on arrays), made on first use.
+    private ByteBuffer tlsIn = EMPTY;
+    private boolean tlsInBusy;
+    private ByteBuffer tlsOut = EMPTY;
+    private ByteBuffer tlsApp = EMPTY;
+    private ByteBuffer tlsFile;
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
     static IoScratch get() {
         return SCRATCH.get();
     }
@@ -28,5 +36,51 @@ final class IoScratch {
         }
         read.clear().limit(size);
         return read;
+    }
+
+    /**
+     * The TLS input buffer, cleared, with at least {@code size} bytes of room. It stays claimed
+     * until {@link #releaseTlsIn}: records kept in it across a user's callback are safe, since a
+     * nested claim (a connection started from inside {@code onNext}) gets a buffer of its own.
+     */
+    ByteBuffer claimTlsIn(int size) {
+        if (tlsInBusy) {
+            return ByteBuffer.allocate(size);
+        }
+        if (tlsIn.capacity() < size) {
+            tlsIn = ByteBuffer.allocate(size);
+        }
+        tlsInBusy = true;
+        return tlsIn.clear();
+    }
+
+    void releaseTlsIn(ByteBuffer buffer) {
+        if (buffer == tlsIn) {
+            tlsInBusy = false;
+        }
+    }
+
+    /** The buffer records are wrapped into, cleared, with at least {@code size} bytes of room. */
+    ByteBuffer tlsOut(int size) {
+        if (tlsOut.capacity() < size) {
+            tlsOut = ByteBuffer.allocate(size);
+        }
+        return tlsOut.clear();
+    }
+
+    /** The buffer records are unwrapped into, cleared, with at least {@code size} bytes of room. */
+    ByteBuffer tlsApp(int size) {
+        if (tlsApp.capacity() < size) {
+            tlsApp = ByteBuffer.allocate(size);
+        }
+        return tlsApp.clear();
+    }
+
+    /** A file's next bytes, on their way to be wrapped: one record's worth. */
+    ByteBuffer tlsFile() {
+        if (tlsFile == null) {
+            tlsFile = ByteBuffer.allocate(16 * 1024);
+        }
+        return tlsFile.clear();
     }
 }

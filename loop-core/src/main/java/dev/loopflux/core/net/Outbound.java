@@ -215,14 +215,19 @@ final class Outbound {
             flushAgain = true;
             return;
         }
-        if (writeBlocked || pending == null || pending.isEmpty()) {
+        TlsLayer tls = connection.tls;
+        if (writeBlocked || ((pending == null || pending.isEmpty()) && (tls == null || !tls.wantsWrite()))) {
             return;
         }
         flushing = true;
         try {
             do {
                 flushAgain = false;
-                writePending();
+                if (tls == null) {
+                    writePending();
+                } else {
+                    writePendingTls(tls);
+                }
             } while (flushAgain && !writeBlocked && closedCause == null);
         } finally {
             flushing = false;
@@ -280,6 +285,68 @@ final class Outbound {
     }
 
     /**
+     * {@link #writePending()} through TLS: buffers are wrapped into records (a few per system
+     * call), a file's bytes are read and wrapped, the shutdown marker sends {@code close_notify}
+     * before the socket's output is shut. Sends complete, and the output is shut, only once the
+     * records before them were taken by the kernel. Nothing is wrapped until the handshake is done.
+     */
+    private void writePendingTls(TlsLayer tls) {
+        ByteBuffer[] gather = IoScratch.get().gather;
+        while (closedCause == null) {
+            int count = 0;
+            try {
+                if (!tls.flushNetOut()) {
+                    writeBlocked = true; // the socket buffer is full: wait for OP_WRITE
+                    return;
+                }
+                if (pending == null) {
+                    return;
+                }
+                passWritten();
+                if (pending.isEmpty() || closedCause != null || tls.isHandshaking()) {
+                    return;
+                }
+                Object head = pending.peekFirst();
+                if (head instanceof FileRegion region) {
+                    tls.wrapFile(region);
+                    continue;
+                }
+                if (head == SHUTDOWN) {
+                    tls.queueCloseNotify(); // passWritten shuts the output once it is flushed
+                    continue;
+                }
+                for (Object item : pending) {
+                    if (!(item instanceof ByteBuffer buffer)) {
+                        break;
+                    }
+                    gather[count++] = buffer;
+                    if (count == gather.length) {
+                        break;
+                    }
+                }
+                long consumed = tls.wrapAndWrite(gather, count);
+                pendingBytes -= consumed;
+                if (consumed == 0 && !tls.wantsWrite()) {
+                    connection.closeWith(new ConnectionClosedException("TLS session with " + connection.peer
+                            + " is closed: the bytes cannot be sent"));
+                    return;
+                }
+            } catch (javax.net.ssl.SSLException e) {
+                connection.closeWith(new TlsException("TLS with " + connection.peer + " failed: " + TlsLayer.reason(e), e));
+                return;
+            } catch (java.nio.file.FileSystemException e) {
+                connection.closeWith(e); // the file was cut short: the peer would get a truncated stream
+                return;
+            } catch (IOException e) {
+                connection.closeWith(Peers.translate(e, "write to", connection.peer));
+                return;
+            } finally {
+                Arrays.fill(gather, 0, count, null); // never keep a user's buffer alive
+            }
+        }
+    }
+
+    /**
      * Hands the region at the head to the socket. False when the writer must stop: the socket is
      * full (wait for OP_WRITE) or the connection failed.
      */
@@ -319,6 +386,9 @@ final class Outbound {
                 pending.pollFirst();
                 region.close();
             } else if (head == SHUTDOWN) {
+                if (connection.tls != null && !connection.tls.closeNotifyFlushed()) {
+                    return; // close_notify first
+                }
                 pending.pollFirst();
                 shutdownNow();
             } else {

@@ -36,7 +36,7 @@ public final class TcpClient {
     public static Publisher<Connection> connect(Loop loop, SocketAddress address, TcpOptions options) {
         Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(address, "address");
-        Objects.requireNonNull(options, "options");
+        checkClientOptions(options);
         return subscriber -> subscribe(loop, address, options, subscriber);
     }
 
@@ -44,8 +44,15 @@ public final class TcpClient {
     public static Publisher<Connection> connect(LoopGroup group, SocketAddress address, TcpOptions options) {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(address, "address");
-        Objects.requireNonNull(options, "options");
+        checkClientOptions(options);
         return subscriber -> subscribe(group.next(), address, options, subscriber);
+    }
+
+    private static void checkClientOptions(TcpOptions options) {
+        Objects.requireNonNull(options, "options");
+        if (options.tls() != null && options.tls().isServer()) {
+            throw new IllegalArgumentException("a client needs client TLS options (TlsOptions.client()), not a server's");
+        }
     }
 
     private static void subscribe(Loop loop, SocketAddress address, TcpOptions options, Subscriber<? super Connection> s) {
@@ -134,8 +141,8 @@ public final class TcpClient {
                 boolean connectedNow = channel.connect(address);
                 connection = new TcpConnection(loop, channel, address, options, () -> { });
                 if (connectedNow) {
-                    connection.start(0, null);
-                    succeed();
+                    connection.start(0, this);
+                    connection.connected(this);
                 } else {
                     connection.start(SelectionKey.OP_CONNECT, this);
                     if (!done) {
@@ -164,7 +171,11 @@ public final class TcpClient {
                 c.closeWith(connectError(e)); // calls failed()
                 return;
             }
-            c.connected();
+            c.connected(this);
+        }
+
+        /** Loop thread: the connection is ready for use (connected, and with TLS, the handshake done). */
+        void ready() {
             succeed();
         }
 

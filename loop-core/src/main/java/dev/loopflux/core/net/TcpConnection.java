@@ -32,6 +32,8 @@ final class TcpConnection implements Connection, IoHandler {
     final String peer;
     final Inbound inbound;
     final Outbound outbound;
+    /** The TLS engine between the socket and the two sides, or null for plain bytes. */
+    final TlsLayer tls;
     private final SocketAddress remoteAddress;
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     /** Told once, on the loop thread, when the connection closes (the server's bookkeeping). */
@@ -60,8 +62,24 @@ final class TcpConnection implements Connection, IoHandler {
         this.peer = Peers.describe(remote);
         this.inbound = new Inbound(this);
         this.outbound = new Outbound(this);
+        this.tls = options.tls() == null ? null : newTls(options.tls(), remote);
         this.trackIdle = !options.readIdleTimeout().isZero() || !options.writeIdleTimeout().isZero()
                 || !options.idleTimeout().isZero();
+    }
+
+    private TlsLayer newTls(TlsOptions tlsOptions, SocketAddress remote) {
+        String host = null;
+        int port = -1;
+        if (!tlsOptions.isServer()) {
+            host = tlsOptions.serverName();
+            if (remote instanceof java.net.InetSocketAddress inet) {
+                port = inet.getPort();
+                if (host == null) {
+                    host = inet.getHostString();
+                }
+            }
+        }
+        return new TlsLayer(this, tlsOptions, host, port);
     }
 
     /** Loop thread: registers the channel, with {@code ops} (OP_CONNECT for a client still connecting). */
@@ -76,17 +94,26 @@ final class TcpConnection implements Connection, IoHandler {
             throw cause instanceof IOException io ? io : new IOException("cannot register " + peer, cause);
         }
         if (connect == null) {
-            connected();
+            connected(null);
         }
     }
 
-    /** Loop thread: the connection is established; idle timing starts. */
-    void connected() {
+    /**
+     * Loop thread: the connection is established; idle timing starts, and the TLS handshake.
+     * {@code client} is a client's connect, told when the connection is ready for use (at once
+     * on plain TCP, after the handshake with TLS), or null on a server.
+     */
+    void connected(TcpClient.ConnectSubscription client) {
         connecting = null;
         updateInterest();
         if (trackIdle) {
             lastRead = lastWrite = loop.nanoTime();
             scheduleIdleCheck();
+        }
+        if (tls != null) {
+            tls.begin(client);
+        } else if (client != null) {
+            client.ready();
         }
     }
 
@@ -149,6 +176,16 @@ final class TcpConnection implements Connection, IoHandler {
         return remoteAddress;
     }
 
+    @Override
+    public javax.net.ssl.SSLSession tlsSession() {
+        return tls == null ? null : tls.session();
+    }
+
+    @Override
+    public String applicationProtocol() {
+        return tls == null ? null : tls.applicationProtocol();
+    }
+
     // ---- readiness -----------------------------------------------------------------------
 
     @Override
@@ -158,10 +195,18 @@ final class TcpConnection implements Connection, IoHandler {
             return;
         }
         if ((readyOps & SelectionKey.OP_WRITE) != 0) {
-            outbound.writable();
+            if (tls != null && tls.isHandshaking()) {
+                tls.drive();
+            } else {
+                outbound.writable();
+            }
         }
         if ((readyOps & SelectionKey.OP_READ) != 0 && open) {
-            inbound.readable();
+            if (tls != null) {
+                tls.readable();
+            } else {
+                inbound.readable();
+            }
         }
     }
 
@@ -176,7 +221,9 @@ final class TcpConnection implements Connection, IoHandler {
         if (!open || connecting != null) {
             return;
         }
-        int ops = (inbound.wantsRead() ? SelectionKey.OP_READ : 0) | (outbound.wantsWrite() ? SelectionKey.OP_WRITE : 0);
+        boolean read = tls == null ? inbound.wantsRead() : tls.wantsRead();
+        boolean write = outbound.wantsWrite() || (tls != null && tls.wantsWrite());
+        int ops = (read ? SelectionKey.OP_READ : 0) | (write ? SelectionKey.OP_WRITE : 0);
         if (ops != interest) {
             if (trackIdle && (ops & SelectionKey.OP_READ) != 0 && (interest & SelectionKey.OP_READ) == 0) {
                 lastRead = loop.nanoTime(); // reading is wanted again: the read-idle clock restarts
@@ -256,6 +303,9 @@ final class TcpConnection implements Connection, IoHandler {
         open = false;
         if (idleTimer != null) {
             idleTimer.cancel();
+        }
+        if (tls != null) {
+            tls.closing(cause); // before the socket closes: a local close sends close_notify
         }
         if (registration != null) {
             registration.cancel();

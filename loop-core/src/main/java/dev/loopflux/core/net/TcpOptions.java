@@ -30,6 +30,7 @@ public final class TcpOptions {
     private final Duration writeIdleTimeout;
     private final Duration idleTimeout;
     private final Duration connectTimeout;
+    private final TlsOptions tls;
 
     private TcpOptions(Builder b) {
         backlog = b.backlog;
@@ -45,6 +46,7 @@ public final class TcpOptions {
         writeIdleTimeout = b.writeIdleTimeout;
         idleTimeout = b.idleTimeout;
         connectTimeout = b.connectTimeout;
+        tls = b.tls;
     }
 
     public static TcpOptions defaults() {
@@ -123,6 +125,11 @@ public final class TcpOptions {
         return connectTimeout;
     }
 
+    /** TLS on every connection, or null for plain bytes. Default null. See {@link TlsOptions}. */
+    public TlsOptions tls() {
+        return tls;
+    }
+
     /** Collects options; not thread-safe. */
     public static final class Builder {
         private int backlog = 1024;
@@ -138,8 +145,15 @@ public final class TcpOptions {
         private Duration writeIdleTimeout = Duration.ZERO;
         private Duration idleTimeout = Duration.ZERO;
         private Duration connectTimeout = Duration.ofSeconds(10);
+        private TlsOptions tls;
 
         private Builder() {
+        }
+
+        /** TLS on every connection: a server's options on a server, a client's on a client; null for none. */
+        public Builder tls(TlsOptions tls) {
+            this.tls = tls;
+            return this;
         }
 
         public Builder backlog(int backlog) {

@@ -95,6 +95,9 @@ public final class TcpServer {
             throws IOException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(options, "options");
+        if (options.tls() != null && !options.tls().isServer()) {
+            throw new IllegalArgumentException("a server needs server TLS options (TlsOptions.server(...)), not a client's");
+        }
         boolean unix = address instanceof UnixDomainSocketAddress;
         ServerSocketChannel channel = unix ? ServerSocketChannel.open(StandardProtocolFamily.UNIX) : ServerSocketChannel.open();
         try {

@@ -1,0 +1,702 @@
+package dev.loopflux.core.net;
+
+import dev.loopflux.core.BlockingPool;
+import dev.loopflux.core.TimerHandle;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * The {@link SSLEngine} of one {@link TcpConnection}, between the socket and the connection's
+ * {@link Inbound} and {@link Outbound}.
+ *
+ * <p><b>Reading.</b> Records are read into the loop's scratch buffer and unwrapped one at a time,
+ * and only while the inbound has demand; each record's plaintext is copied out at its exact size
+ * and handed to {@code onNext}. Records read beyond the demand stay in {@link #netIn} (at most one
+ * read's worth) until the subscriber asks again, and the socket is not read meanwhile: a slow
+ * subscriber slows the peer through TCP flow control, as on plain TCP.
+ *
+ * <p><b>Writing.</b> The outbound's buffers are wrapped into the loop's scratch buffer, a few
+ * records per write system call; what the kernel does not take stays in {@link #netOut}, and the
+ * outbound then waits for {@code OP_WRITE} before it wraps more. So the outbound's high-water
+ * mark still bounds the plaintext, and at most one write's worth of records is held on top.
+ * A send completes once its last record was taken by the kernel.
+ *
+ * <p><b>Handshake.</b> Driven by readiness; the engine's delegated tasks run on
+ * {@link BlockingPool#shared()} and the handshake resumes on the loop when they are done. Until
+ * it is done, sends wait and nothing is delivered.
+ *
+ * <p>Threading: loop thread only, except {@link #session()}.
+ */
+final class TlsLayer {
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    private static final ByteBuffer[] NO_BUFFERS = {EMPTY};
+    /** Records wrapped per write system call at most. */
+    private static final int RECORDS_PER_WRITE = 4;
+
+    private final TcpConnection connection;
+    private final SSLEngine engine;
+    private final TlsOptions options;
+    /** Records read and not yet unwrapped (read mode), or null. */
+    private ByteBuffer netIn;
+    /** Plaintext unwrapped and not yet delivered, past a {@code readBufferSize} chunk (read mode), or null. */
+    private ByteBuffer appIn;
+    /** Records wrapped and not yet taken by the kernel (read mode), or null. */
+    private ByteBuffer netOut;
+    private boolean handshaking;
+    private boolean tasksRunning;
+    private boolean reading;
+    private boolean drainScheduled;
+    private boolean closeNotifyQueued;
+    private TimerHandle handshakeTimer;
+    /** A client's connect, told when the handshake is done or failed. */
+    private TcpClient.ConnectSubscription awaitingHandshake;
+    private volatile SSLSession session;
+
+    TlsLayer(TcpConnection connection, TlsOptions options, String host, int port) {
+        this.connection = connection;
+        this.options = options;
+        this.engine = options.newEngine(host, port);
+    }
+
+    /** The session once the handshake is done, else null; any thread. */
+    SSLSession session() {
+        return session;
+    }
+
+    String applicationProtocol() {
+        String protocol = session == null ? null : engine.getApplicationProtocol();
+        return protocol == null || protocol.isEmpty() ? null : protocol;
+    }
+
+    boolean isHandshaking() {
+        return handshaking;
+    }
+
+    /** Whether the socket should be read now: for the handshake, or for the inbound's demand. */
+    boolean wantsRead() {
+        if (handshaking) {
+            HandshakeStatus status = engine.getHandshakeStatus();
+            return !tasksRunning && (status == HandshakeStatus.NEED_UNWRAP || status == HandshakeStatus.NEED_UNWRAP_AGAIN);
+        }
+        return !tasksRunning && connection.inbound.wantsRead();
+    }
+
+    /** Records are waiting for the kernel to take them. */
+    boolean wantsWrite() {
+        return netOut != null;
+    }
+
+    // ---- handshake ---------------------------------------------------------------------------
+
+    /** Loop thread: the TCP connection is up; starts the handshake. {@code waiter} is a client's connect, or null. */
+    void begin(TcpClient.ConnectSubscription waiter) {
+        awaitingHandshake = waiter;
+        handshaking = true;
+        long timeout = options.handshakeTimeout().toNanos();
+        handshakeTimer = connection.loop.schedule(this::handshakeTimedOut, timeout, TimeUnit.NANOSECONDS);
+        try {
+            engine.beginHandshake();
+        } catch (SSLException e) {
+            failHandshake(e);
+            return;
+        }
+        drive();
+    }
+
+    /** Loop thread: moves the handshake on as far as it goes without waiting. */
+    void drive() {
+        if (!handshaking || tasksRunning || !connection.isOpen()) {
+            return;
+        }
+        ByteBuffer in = null;
+        try {
+            while (connection.isOpen()) {
+                if (!flushNetOut()) {
+                    break; // OP_WRITE will call again
+                }
+                HandshakeStatus status = engine.getHandshakeStatus();
+                if (status == HandshakeStatus.NEED_WRAP) {
+                    wrap(NO_BUFFERS, 1);
+                    if (produced == 0 && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
+                        failHandshake(new SSLException("the engine wants to send but produced nothing"));
+                        return;
+                    }
+                } else if (status == HandshakeStatus.NEED_UNWRAP || status == HandshakeStatus.NEED_UNWRAP_AGAIN) {
+                    if (in == null) {
+                        in = claimIn();
+                    }
+                    in = unwrapForHandshake(in);
+                    if (readResult == 0) {
+                        break; // OP_READ will call again
+                    }
+                } else if (status == HandshakeStatus.NEED_TASK) {
+                    runDelegatedTasks();
+                    break;
+                } else if (engine.isInboundDone() || engine.isOutboundDone()) {
+                    failHandshake(new SSLException("the TLS session closed during the handshake"));
+                    return;
+                } else {
+                    handshakeFinished(); // NOT_HANDSHAKING (FINISHED is only ever a result's status)
+                    break;
+                }
+            }
+        } catch (SSLException e) {
+            failHandshake(e);
+        } catch (IOException e) {
+            connection.closeWith(Peers.translate(e, "TLS handshake with", connection.peer));
+        } finally {
+            if (in != null) {
+                releaseIn(in);
+            }
+        }
+        connection.updateInterest();
+    }
+
+    /** What the last {@link #readMore} read: bytes, 0, or -1 at end of stream. */
+    private int readResult;
+    /** Bytes the last {@link #wrap} produced. */
+    private int produced;
+    /** Size asked of the scratch plaintext buffer; doubled when the engine overflows it. */
+    private int appBufferSize;
+
+    /**
+     * One unwrap step of the handshake; reads first if no whole record is buffered. Returns the
+     * buffer to go on with (it may have grown), with {@link #readResult} 0 when there was nothing
+     * to read. On failure the connection is closed.
+     */
+    private ByteBuffer unwrapForHandshake(ByteBuffer in) throws IOException {
+        readResult = 1;
+        while (true) {
+            if (in.hasRemaining()) {
+                ByteBuffer app = appScratch();
+                SSLEngineResult result = engine.unwrap(in, app);
+                switch (result.getStatus()) {
+                    case OK:
+                        if (result.bytesProduced() > 0) {
+                            keepPlaintext(app.flip()); // application data right behind the last handshake record
+                        }
+                        return in;
+                    case CLOSED:
+                        failHandshake(new SSLException("the peer closed the TLS session during the handshake"));
+                        return in;
+                    case BUFFER_OVERFLOW:
+                        appBufferSize = app.capacity() * 2;
+                        continue;
+                    case BUFFER_UNDERFLOW:
+                    default:
+                        break;
+                }
+            }
+            in = readMore(in);
+            if (readResult < 0) {
+                connection.closeWith(new TlsHandshakeException(in.hasRemaining()
+                        ? "TLS handshake with " + connection.peer + " failed: the peer closed the connection mid-record"
+                        : "TLS handshake with " + connection.peer + " failed: the peer closed the connection", null));
+                return in;
+            }
+            if (readResult == 0) {
+                return in;
+            }
+        }
+    }
+
+    private ByteBuffer appScratch() {
+        int size = Math.max(appBufferSize, engine.getSession().getApplicationBufferSize());
+        return IoScratch.get().tlsApp(size);
+    }
+
+    private void handshakeFinished() {
+        handshaking = false;
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel();
+        }
+        session = engine.getSession();
+        TcpClient.ConnectSubscription waiter = awaitingHandshake;
+        awaitingHandshake = null;
+        if (waiter != null) {
+            waiter.ready();
+        }
+        if (!connection.isOpen()) {
+            return;
+        }
+        connection.outbound.writable(); // sends that waited for the handshake
+        if (netIn != null || appIn != null) {
+            scheduleDrain(); // application data came with the last handshake records
+        }
+    }
+
+    private void handshakeTimedOut() {
+        if (handshaking && connection.isOpen()) {
+            connection.closeWith(new TlsHandshakeTimeoutException("TLS handshake with " + connection.peer + " not done after "
+                    + options.handshakeTimeout().toMillis() + " ms", options.handshakeTimeout()));
+        }
+    }
+
+    private void failHandshake(SSLException e) {
+        sendAlertIfAny();
+        connection.closeWith(new TlsHandshakeException("TLS handshake with " + connection.peer + " failed: " + reason(e), e));
+    }
+
+    /**
+     * Runs the engine's delegated tasks (certificate checks, key exchange) on the blocking pool;
+     * the handshake, or reading, resumes on the loop when they are done.
+     */
+    private void runDelegatedTasks() {
+        List<Runnable> work = new ArrayList<>(2);
+        Runnable task;
+        while ((task = engine.getDelegatedTask()) != null) {
+            work.add(task);
+        }
+        tasksRunning = true;
+        try {
+            BlockingPool.shared().execute(() -> {
+                RuntimeException failure = null;
+                try {
+                    for (Runnable r : work) {
+                        r.run();
+                    }
+                } catch (RuntimeException e) {
+                    failure = e;
+                }
+                RuntimeException failed = failure;
+                connection.onLoop(() -> tasksDone(failed));
+            });
+        } catch (RejectedExecutionException e) {
+            tasksRunning = false;
+            connection.closeWith(new TlsHandshakeException("TLS with " + connection.peer
+                    + " failed: the blocking pool refused the engine's tasks (" + e.getMessage() + ")", e));
+        }
+    }
+
+    private void tasksDone(RuntimeException failure) {
+        tasksRunning = false;
+        if (!connection.isOpen()) {
+            return;
+        }
+        if (failure != null) {
+            connection.closeWith(new TlsHandshakeException("TLS with " + connection.peer + " failed in a delegated task: " + failure, failure));
+        } else if (handshaking) {
+            drive();
+        } else {
+            connection.outbound.writable();
+            readable();
+        }
+    }
+
+    // ---- reading -----------------------------------------------------------------------------
+
+    /** Loop thread: OP_READ, or demand came for records already read. Delivers while there is demand. */
+    void readable() {
+        if (handshaking) {
+            drive();
+            return;
+        }
+        if (reading || tasksRunning || !connection.isOpen()) {
+            return;
+        }
+        reading = true;
+        ByteBuffer in = null;
+        Inbound inbound = connection.inbound;
+        int maxReads = connection.options.maxReadsPerReadiness();
+        try {
+            int reads = 0;
+            while (connection.isOpen() && inbound.wantsRead() && !tasksRunning) {
+                if (appIn != null) {
+                    deliver(appIn);
+                    continue;
+                }
+                if (in == null) {
+                    in = claimIn();
+                }
+                if (in.hasRemaining()) {
+                    ByteBuffer app = appScratch();
+                    SSLEngineResult result = engine.unwrap(in, app);
+                    SSLEngineResult.Status status = result.getStatus();
+                    if (status == SSLEngineResult.Status.CLOSED) {
+                        closeNotifyReceived();
+                        break;
+                    }
+                    if (status == SSLEngineResult.Status.OK) {
+                        if (!afterHandshakeStep(result.getHandshakeStatus())) {
+                            break;
+                        }
+                        if (result.bytesProduced() > 0) {
+                            deliver(app.flip());
+                        }
+                        continue;
+                    }
+                    if (status == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                        appBufferSize = app.capacity() * 2;
+                        continue;
+                    }
+                    // BUFFER_UNDERFLOW: a record is cut; read the rest
+                }
+                if (reads++ == maxReads) {
+                    break;
+                }
+                in = readMore(in);
+                if (readResult < 0) {
+                    endOfStream(in);
+                    break;
+                }
+                if (readResult == 0) {
+                    break;
+                }
+            }
+        } catch (SSLException e) {
+            sendAlertIfAny();
+            connection.closeWith(new TlsException("TLS with " + connection.peer + " failed: " + reason(e), e));
+        } catch (IOException e) {
+            connection.closeWith(Peers.translate(e, "read from", connection.peer));
+        } finally {
+            if (in != null) {
+                releaseIn(in);
+            }
+            reading = false;
+        }
+        connection.updateInterest();
+    }
+
+    /** Inbound demand grew: records already read are delivered without waiting for OP_READ. */
+    void demanded() {
+        if (!reading && !handshaking && (netIn != null || appIn != null)) {
+            scheduleDrain();
+        }
+    }
+
+    private void scheduleDrain() {
+        if (drainScheduled) {
+            return;
+        }
+        drainScheduled = true;
+        connection.onLoop(() -> {
+            drainScheduled = false;
+            readable();
+        });
+    }
+
+    /**
+     * After an unwrap once the handshake is done. TLS 1.3 has post-handshake messages (session
+     * tickets, key updates) the engine may need to answer; in TLS 1.2 anything but
+     * NOT_HANDSHAKING means the peer started a renegotiation, which is refused.
+     *
+     * @return false when reading must stop here
+     */
+    private boolean afterHandshakeStep(HandshakeStatus status) throws IOException {
+        if (status == HandshakeStatus.NOT_HANDSHAKING || status == HandshakeStatus.FINISHED) {
+            return true;
+        }
+        if (!"TLSv1.3".equals(engine.getSession().getProtocol())) {
+            connection.closeWith(new TlsException("TLS with " + connection.peer + " failed: the peer started a renegotiation,"
+                    + " which is refused", null));
+            return false;
+        }
+        if (status == HandshakeStatus.NEED_TASK) {
+            runDelegatedTasks();
+            return false;
+        }
+        while (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
+            wrap(NO_BUFFERS, 1);
+        }
+        flushNetOut();
+        return true;
+    }
+
+    /** Hands a chunk of at most {@code readBufferSize} bytes of {@code plain} (read mode) to the inbound. */
+    private void deliver(ByteBuffer plain) {
+        int size = Math.min(plain.remaining(), connection.options.readBufferSize());
+        ByteBuffer chunk = ByteBuffer.allocate(size);
+        int limit = plain.limit();
+        chunk.put(plain.limit(plain.position() + size)).flip();
+        plain.limit(limit);
+        if (plain == appIn) {
+            if (!plain.hasRemaining()) {
+                appIn = null;
+            }
+        } else if (plain.hasRemaining()) {
+            keepPlaintext(plain);
+        }
+        connection.inbound.deliver(chunk);
+    }
+
+    private void keepPlaintext(ByteBuffer plain) {
+        ByteBuffer kept = ByteBuffer.allocate((appIn == null ? 0 : appIn.remaining()) + plain.remaining());
+        if (appIn != null) {
+            kept.put(appIn);
+        }
+        appIn = kept.put(plain).flip();
+    }
+
+    /** The peer's close_notify: the inbound completes; with TLS 1.2 the engine answers and the connection ends. */
+    private void closeNotifyReceived() throws IOException {
+        connection.inbound.endOfInput();
+        if (!connection.isOpen()) {
+            return;
+        }
+        if (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
+            wrap(NO_BUFFERS, 1); // close_notify in answer
+            flushNetOut();
+        }
+        if (engine.isOutboundDone() && connection.isOpen()) {
+            connection.closeWith(new ConnectionClosedException("TLS session with " + connection.peer + " closed by the peer"));
+        }
+    }
+
+    /** End of stream without close_notify, maybe in the middle of a record. */
+    private void endOfStream(ByteBuffer in) {
+        if (in.hasRemaining()) {
+            connection.closeWith(new TlsException("TLS record from " + connection.peer + " cut short: the peer closed the connection"
+                    + " mid-record (" + in.remaining() + " bytes of it came)", null));
+            in.position(in.limit());
+            return;
+        }
+        try {
+            engine.closeInbound();
+        } catch (SSLException e) {
+            if (!options.allowTruncation()) {
+                connection.closeWith(new TlsException("TLS stream from " + connection.peer + " truncated: the peer closed the"
+                        + " connection without close_notify", e));
+                return;
+            }
+        }
+        connection.inbound.endOfInput();
+    }
+
+    // ---- writing -----------------------------------------------------------------------------
+
+    /**
+     * Writes the records the kernel refused before; true when none is left.
+     *
+     * @throws IOException from the socket
+     */
+    boolean flushNetOut() throws IOException {
+        ByteBuffer out = netOut;
+        if (out == null) {
+            return true;
+        }
+        if (connection.channel.write(out) > 0) {
+            connection.didWrite();
+        }
+        if (out.hasRemaining()) {
+            return false;
+        }
+        netOut = null;
+        return true;
+    }
+
+    /**
+     * Wraps plaintext from {@code sources[0, count)} into records, a few per system call, and
+     * writes them; what the kernel refuses stays in {@link #netOut}. Call with {@link #netOut}
+     * empty.
+     *
+     * @return plaintext bytes consumed
+     */
+    long wrapAndWrite(ByteBuffer[] sources, int count) throws IOException {
+        return wrap(sources, count);
+    }
+
+    private long wrap(ByteBuffer[] sources, int count) throws IOException {
+        int packet = engine.getSession().getPacketBufferSize();
+        ByteBuffer out = IoScratch.get().tlsOut(packet * RECORDS_PER_WRITE);
+        long consumed = 0;
+        while (out.remaining() >= packet) {
+            SSLEngineResult result = engine.wrap(sources, 0, count, out);
+            consumed += result.bytesConsumed();
+            SSLEngineResult.Status status = result.getStatus();
+            if (status == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                if (out.position() > 0) {
+                    break; // full: write what is there first
+                }
+                out = IoScratch.get().tlsOut(out.capacity() * 2); // the engine wants more room than the session said
+                continue;
+            }
+            if (status != SSLEngineResult.Status.OK || result.bytesProduced() == 0 || !anyRemaining(sources, count)) {
+                break;
+            }
+        }
+        out.flip();
+        produced = out.remaining();
+        if (out.hasRemaining()) {
+            write(out);
+        }
+        return consumed;
+    }
+
+    /** Writes {@code out} (scratch, read mode), keeping what the kernel refuses in {@link #netOut}. */
+    private void write(ByteBuffer out) throws IOException {
+        if (netOut != null) {
+            netOut = concat(netOut, out); // behind records still waiting: queue, do not write past them
+            return;
+        }
+        if (connection.channel.write(out) > 0) {
+            connection.didWrite();
+        }
+        if (out.hasRemaining()) {
+            netOut = ByteBuffer.allocate(out.remaining()).put(out).flip();
+        }
+    }
+
+    /** Sends the next bytes of a file: read on the loop (from the page cache, as sendfile would), wrapped, written. */
+    void wrapFile(FileRegion region) throws IOException {
+        ByteBuffer chunk = IoScratch.get().tlsFile();
+        chunk.limit((int) Math.min(chunk.capacity(), region.remaining()));
+        region.readAt(chunk);
+        chunk.flip();
+        long consumed = wrap(new ByteBuffer[] {chunk}, 1);
+        region.advance(consumed);
+    }
+
+    /** Queues close_notify (once), behind the records still waiting; {@link #closeNotifyFlushed()} tells when the kernel has it. */
+    void queueCloseNotify() throws IOException {
+        if (closeNotifyQueued) {
+            return;
+        }
+        closeNotifyQueued = true;
+        engine.closeOutbound();
+        wrap(NO_BUFFERS, 1);
+    }
+
+    boolean closeNotifyFlushed() {
+        return closeNotifyQueued && netOut == null;
+    }
+
+    /** Loop thread, as the connection closes: a local close sends close_notify if the socket takes it at once. */
+    void closing(Throwable cause) {
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel();
+        }
+        TcpClient.ConnectSubscription waiter = awaitingHandshake;
+        awaitingHandshake = null;
+        if (!handshaking && !closeNotifyQueued && netOut == null && cause instanceof ConnectionClosedException) {
+            try {
+                queueCloseNotify();
+            } catch (IOException | RuntimeException e) {
+                // best effort: the socket closes anyway
+            }
+        }
+        netIn = null;
+        appIn = null;
+        netOut = null;
+        if (!engine.isOutboundDone()) {
+            engine.closeOutbound();
+        }
+        if (waiter != null) {
+            waiter.failed(cause);
+        }
+    }
+
+    /** After a fatal error: the engine has an alert to send; one attempt, the socket closes anyway. */
+    private void sendAlertIfAny() {
+        try {
+            engine.closeOutbound();
+            if (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP && netOut == null) {
+                wrap(NO_BUFFERS, 1);
+            }
+        } catch (IOException | RuntimeException e) {
+            // the socket closes anyway
+        }
+    }
+
+    // ---- buffers -----------------------------------------------------------------------------
+
+    /** The scratch input buffer in read mode, holding the records kept from before. */
+    private ByteBuffer claimIn() {
+        int room = Math.max(engine.getSession().getPacketBufferSize(), connection.options.readBufferSize());
+        ByteBuffer in = IoScratch.get().claimTlsIn((netIn == null ? 0 : netIn.remaining()) + room);
+        if (netIn != null) {
+            in.put(netIn);
+            netIn = null;
+        }
+        return in.flip();
+    }
+
+    /** Keeps what is left of {@code in} (read mode) in {@link #netIn} and gives the scratch back. */
+    private void releaseIn(ByteBuffer in) {
+        if (in.hasRemaining() && connection.isOpen()) {
+            netIn = ByteBuffer.allocate(in.remaining()).put(in).flip();
+        }
+        IoScratch.get().releaseTlsIn(in);
+    }
+
+    /**
+     * Reads more of the stream behind what {@code in} (read mode) holds; sets {@link #readResult}.
+     * Returns the buffer to go on with, in read mode: {@code in}, or a larger one if it was full.
+     */
+    private ByteBuffer readMore(ByteBuffer in) throws IOException {
+        int room = Math.max(engine.getSession().getPacketBufferSize(), connection.options.readBufferSize());
+        if (in.capacity() - in.remaining() < engine.getSession().getPacketBufferSize()) {
+            ByteBuffer larger = ByteBuffer.allocate(in.remaining() + room);
+            larger.put(in);
+            IoScratch.get().releaseTlsIn(in);
+            in = larger;
+        } else {
+            in.compact();
+        }
+        in.limit(Math.min(in.capacity(), in.position() + room));
+        int n = connection.channel.read(in);
+        in.flip();
+        readResult = n;
+        if (n > 0) {
+            connection.didRead();
+        }
+        return in;
+    }
+
+    private static boolean anyRemaining(ByteBuffer[] buffers, int count) {
+        for (int i = 0; i < count; i++) {
+            if (buffers[i].hasRemaining()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static ByteBuffer concat(ByteBuffer a, ByteBuffer b) {
+        return ByteBuffer.allocate(a.remaining() + b.remaining()).put(a).put(b).flip();
+    }
+
+    /** What went wrong, in words, from the engine's exception and its causes. */
+    static String reason(SSLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CertificateExpiredException) {
+                return "the certificate has expired (" + t.getMessage() + ")";
+            }
+            if (t instanceof CertificateNotYetValidException) {
+                return "the certificate is not yet valid (" + t.getMessage() + ")";
+            }
+            String m = String.valueOf(t.getMessage());
+            String lower = m.toLowerCase(Locale.ROOT);
+            if (lower.contains("no subject alternative") || lower.contains("no name matching")) {
+                return "the certificate does not match the host name (" + m + ")";
+            }
+            if (lower.contains("unable to find valid certification path") || lower.contains("pkix path")) {
+                return "the certificate is not trusted (" + m + ")";
+            }
+            if (lower.contains("unsupported or unrecognized ssl message")) {
+                return "the peer did not speak TLS: plain text or another protocol where a TLS record was expected";
+            }
+            if (lower.contains("received fatal alert")) {
+                return "the peer refused the handshake (" + m + ")";
+            }
+            if (lower.contains("no appropriate protocol") || lower.contains("protocol_version")) {
+                return "no TLS version in common (" + m + ")";
+            }
+            if (lower.contains("empty client certificate chain") || lower.contains("empty server certificate chain")) {
+                return "no certificate was presented (" + m + ")";
+            }
+        }
+        return String.valueOf(e.getMessage());
+    }
+}
