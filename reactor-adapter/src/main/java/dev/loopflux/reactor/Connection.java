@@ -36,4 +36,18 @@ public interface Connection extends Disposable {
 
     /** Completes (on the loop) once the connection is closed. */
     Mono<Void> onDispose();
+
+    /**
+     * Emits the TLS session once the handshake is done (on the loop), or fails with the
+     * {@link dev.loopflux.core.net.TlsHandshakeException} that closed the connection; on a plain
+     * connection it completes empty. A server's handler is called at accept, before the
+     * handshake: one that routes by {@link #applicationProtocol()} starts from here.
+     */
+    Mono<javax.net.ssl.SSLSession> handshake();
+
+    /** The TLS session once the handshake is done; null on a plain connection or before. */
+    javax.net.ssl.SSLSession tlsSession();
+
+    /** The protocol ALPN agreed on, or null (plain, no ALPN, or handshake not done). */
+    String applicationProtocol();
 }

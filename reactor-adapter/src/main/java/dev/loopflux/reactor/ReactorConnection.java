@@ -57,6 +57,26 @@ final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
     }
 
     @Override
+    public Connection connection() {
+        return this;
+    }
+
+    @Override
+    public Mono<javax.net.ssl.SSLSession> handshake() {
+        return Mono.fromCompletionStage(connection::handshake);
+    }
+
+    @Override
+    public javax.net.ssl.SSLSession tlsSession() {
+        return connection.tlsSession();
+    }
+
+    @Override
+    public String applicationProtocol() {
+        return connection.applicationProtocol();
+    }
+
+    @Override
     public Mono<Void> onDispose() {
         return Mono.fromCompletionStage(connection.onClose());
     }

@@ -78,6 +78,21 @@ public final class TcpClient {
         return options(change.apply(TcpServer.copy(options)).build());
     }
 
+    /**
+     * Speaks TLS: {@code client.secure(TlsOptions.client().trust(ca).build())}. {@link #connect()}
+     * emits the connection once the handshake is done, or fails with a
+     * {@link dev.loopflux.core.net.TlsHandshakeException} saying why (certificate not trusted,
+     * expired, for another host...).
+     *
+     * @throws IllegalArgumentException given a server's options
+     */
+    public TcpClient secure(dev.loopflux.core.net.TlsOptions tls) {
+        if (Objects.requireNonNull(tls, "tls").isServer()) {
+            throw new IllegalArgumentException("a client needs client TLS options (TlsOptions.client()), not a server's");
+        }
+        return options(o -> o.tls(tls));
+    }
+
     public TcpClient connectTimeout(Duration timeout) {
         return options(o -> o.connectTimeout(timeout));
     }
@@ -95,6 +110,7 @@ public final class TcpClient {
 
     /** {@link #connect()} and wait for it. Blocking: never on a loop thread. */
     public Connection connectNow() {
-        return connect().block(options.connectTimeout().plusSeconds(1));
+        Duration handshake = options.tls() == null ? Duration.ZERO : options.tls().handshakeTimeout();
+        return connect().block(options.connectTimeout().plus(handshake).plusSeconds(1));
     }
 }

@@ -14,6 +14,9 @@ import reactor.core.publisher.Flux;
  */
 public interface TcpInbound {
 
+    /** The connection these bytes come from: its addresses, its TLS session, closing it. */
+    Connection connection();
+
     /** The bytes as they arrive, in chunks; each buffer belongs to the subscriber. */
     Flux<ByteBuffer> receive();
 

@@ -12,6 +12,9 @@ import reactor.core.publisher.Mono;
  */
 public interface TcpOutbound {
 
+    /** The connection these bytes go to. */
+    Connection connection();
+
     /** Sends {@code data}; nothing happens until the returned Mono is subscribed. */
     Mono<Void> send(Publisher<? extends ByteBuffer> data);
 

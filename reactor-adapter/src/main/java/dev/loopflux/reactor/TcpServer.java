@@ -103,6 +103,21 @@ public final class TcpServer {
         return options(o -> o.idleTimeout(timeout));
     }
 
+    /**
+     * Serves TLS: {@code server.secure(TlsOptions.server(key, certificate).build())}. The handler
+     * is called at accept; what it sends waits for the handshake, and {@code receive()} starts
+     * after it. A handshake that fails is an error of {@code receive()} and of every send, and
+     * the connection closes; {@link Connection#handshake()} tells when it is done.
+     *
+     * @throws IllegalArgumentException given a client's options
+     */
+    public TcpServer secure(dev.loopflux.core.net.TlsOptions tls) {
+        if (!Objects.requireNonNull(tls, "tls").isServer()) {
+            throw new IllegalArgumentException("a server needs server TLS options (TlsOptions.server(...)), not a client's");
+        }
+        return options(o -> o.tls(tls));
+    }
+
     /** The most connections open at once; more are closed as soon as accepted. */
     public TcpServer maxConnections(int maxConnections) {
         return options(o -> o.maxConnections(maxConnections));
@@ -139,7 +154,7 @@ public final class TcpServer {
                 .maxConnections(o.maxConnections()).readBufferSize(o.readBufferSize())
                 .maxReadsPerReadiness(o.maxReadsPerReadiness()).writeHighWaterMark(o.writeHighWaterMark())
                 .readIdleTimeout(o.readIdleTimeout()).writeIdleTimeout(o.writeIdleTimeout())
-                .idleTimeout(o.idleTimeout()).connectTimeout(o.connectTimeout());
+                .idleTimeout(o.idleTimeout()).connectTimeout(o.connectTimeout()).tls(o.tls());
     }
 
     /** Takes every accepted connection and runs the handler for it on its loop. */

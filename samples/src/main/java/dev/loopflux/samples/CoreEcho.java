@@ -5,6 +5,7 @@ import dev.loopflux.core.LoopOptions;
 import dev.loopflux.core.net.Connection;
 import dev.loopflux.core.net.TcpOptions;
 import dev.loopflux.core.net.TcpServer;
+import dev.loopflux.core.net.TlsOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -25,9 +26,14 @@ final class CoreEcho implements AutoCloseable {
     private final TcpServer server;
 
     CoreEcho(String host, int port, int loops) throws IOException {
+        this(host, port, loops, null);
+    }
+
+    /** With {@code tls} non-null, serves TLS (the handshake runs before the first byte is echoed). */
+    CoreEcho(String host, int port, int loops, TlsOptions tls) throws IOException {
         group = LoopGroup.create(LoopOptions.builder().name("echo").loops(loops).build());
         try {
-            server = TcpServer.bind(group, new InetSocketAddress(host, port), TcpOptions.defaults());
+            server = TcpServer.bind(group, new InetSocketAddress(host, port), TcpOptions.builder().tls(tls).build());
         } catch (IOException | RuntimeException e) {
             group.shutdownGracefully(Duration.ZERO, Duration.ofSeconds(1));
             throw e;
@@ -40,10 +46,11 @@ final class CoreEcho implements AutoCloseable {
     }
 
     /** Runs until the process is stopped (Ctrl-C), then shuts down cleanly. */
-    static void run(String host, int port, int loops, PrintStream out) throws Exception {
-        CoreEcho echo = new CoreEcho(host, port, loops);
+    static void run(String host, int port, int loops, TlsOptions tls, PrintStream out) throws Exception {
+        CoreEcho echo = new CoreEcho(host, port, loops, tls);
         InetSocketAddress bound = (InetSocketAddress) echo.server.localAddress();
-        out.println("echo (core API) listening on " + bound.getHostString() + ":" + bound.getPort() + " with " + loops + " loop(s)");
+        out.println("echo (core API" + (tls == null ? "" : ", TLS") + ") listening on " + bound.getHostString() + ":"
+                + bound.getPort() + " with " + loops + " loop(s)");
         out.flush();
         Thread stopper = new Thread(echo::close, "echo-shutdown");
         Runtime.getRuntime().addShutdownHook(stopper);

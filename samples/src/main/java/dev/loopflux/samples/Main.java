@@ -1,5 +1,7 @@
 package dev.loopflux.samples;
 
+import dev.loopflux.core.net.SelfSignedCertificate;
+import dev.loopflux.core.net.TlsOptions;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
@@ -13,7 +15,8 @@ import java.util.List;
  *   seconds, then messages per second, latency, loop metrics and heap per connection
  *   ({@link Demo});</li>
  *   <li>{@code echo}: serves TCP echo until stopped ({@link ReactorEcho}, or {@link CoreEcho}
- *   with {@code --api core});</li>
+ *   with {@code --api core}); {@code --tls} serves TLS with a self-signed certificate made at
+ *   start ({@link dev.loopflux.core.net.SelfSignedCertificate});</li>
  *   <li>{@code chat}: a line-based chat server, until stopped ({@link ChatServer});</li>
  *   <li>{@code loop-demo}: the bare loop: a burst of cross-thread tasks, timers, a raw-NIO
  *   echo ({@link LoopDemo}).</li>
@@ -22,7 +25,7 @@ import java.util.List;
  */
 public final class Main {
 
-    static final String ECHO_USAGE = "usage: echo [--port N (default 7007)] [--host H (default 127.0.0.1)] [--loops N] [--api reactor|core (default reactor)]";
+    static final String ECHO_USAGE = "usage: echo [--port N (default 7007)] [--host H (default 127.0.0.1)] [--loops N] [--api reactor|core (default reactor)] [--tls]";
 
     /** Each command's usage line, for {@code help}. */
     static final List<String> USAGES = List.of(Demo.USAGE, ECHO_USAGE, ChatServer.USAGE, HttpSample.USAGE, LoopDemo.USAGE);
@@ -42,8 +45,14 @@ public final class Main {
         String host = "127.0.0.1";
         int loops = Runtime.getRuntime().availableProcessors();
         String api = "reactor";
+        boolean tls = false;
         try {
             for (int i = 0; i < args.length; i += 2) {
+                if (args[i].equals("--tls")) {
+                    tls = true;
+                    i--; // a flag: no value
+                    continue;
+                }
                 if (i + 1 >= args.length) {
                     throw new IllegalArgumentException("missing value for " + args[i]);
                 }
@@ -64,10 +73,17 @@ public final class Main {
             err.println(ECHO_USAGE);
             return 2;
         }
+        TlsOptions tlsOptions = null;
+        if (tls) {
+            SelfSignedCertificate certificate = SelfSignedCertificate.create();
+            tlsOptions = certificate.serverOptions().build();
+            out.println("TLS with a self-signed certificate for localhost and 127.0.0.1, made now; try: openssl s_client -connect"
+                    + " HOST:PORT as printed below (it reports that it cannot verify the certificate, then echoes what you type)");
+        }
         if (api.equals("core")) {
-            CoreEcho.run(host, port, loops, out);
+            CoreEcho.run(host, port, loops, tlsOptions, out);
         } else {
-            ReactorEcho.run(host, port, loops, out);
+            ReactorEcho.run(host, port, loops, tlsOptions, out);
         }
         return 0;
     }

@@ -2,6 +2,7 @@ package dev.loopflux.samples;
 
 import dev.loopflux.core.LoopGroup;
 import dev.loopflux.core.LoopOptions;
+import dev.loopflux.core.net.TlsOptions;
 import dev.loopflux.reactor.DisposableServer;
 import dev.loopflux.reactor.TcpServer;
 import java.io.PrintStream;
@@ -19,12 +20,15 @@ final class ReactorEcho implements AutoCloseable {
     private final DisposableServer server;
 
     ReactorEcho(String host, int port, int loops) {
+        this(host, port, loops, null);
+    }
+
+    /** With {@code tls} non-null, serves TLS: {@code server.secure(tls)}, the handler unchanged. */
+    ReactorEcho(String host, int port, int loops, TlsOptions tls) {
         group = LoopGroup.create(LoopOptions.builder().name("echo").loops(loops).build());
         try {
-            server = TcpServer.create()
-                    .host(host)
-                    .port(port)
-                    .runOn(group)
+            TcpServer configured = TcpServer.create().host(host).port(port).runOn(group);
+            server = (tls == null ? configured : configured.secure(tls))
                     .handle((in, out) -> out.send(in.receive()))
                     .bindNow();
         } catch (RuntimeException e) {
@@ -38,10 +42,11 @@ final class ReactorEcho implements AutoCloseable {
     }
 
     /** Runs until the process is stopped (Ctrl-C), then shuts down cleanly. */
-    static void run(String host, int port, int loops, PrintStream out) {
-        ReactorEcho echo = new ReactorEcho(host, port, loops);
+    static void run(String host, int port, int loops, TlsOptions tls, PrintStream out) {
+        ReactorEcho echo = new ReactorEcho(host, port, loops, tls);
         InetSocketAddress bound = (InetSocketAddress) echo.server.address();
-        out.println("echo (reactor API) listening on " + bound.getHostString() + ":" + bound.getPort() + " with " + loops + " loop(s)");
+        out.println("echo (reactor API" + (tls == null ? "" : ", TLS") + ") listening on " + bound.getHostString() + ":"
+                + bound.getPort() + " with " + loops + " loop(s)");
         out.flush();
         Runtime.getRuntime().addShutdownHook(new Thread(echo::close, "echo-shutdown"));
         echo.group.terminationFuture().join();

@@ -117,6 +117,17 @@ public interface Connection {
         return null;
     }
 
+    /**
+     * Completes with the TLS session once the handshake is done, or with the
+     * {@link TlsHandshakeException} (or whatever closed the connection) if it never is; on a plain
+     * connection it is complete already, with null. Completes on the loop thread. A server emits a
+     * TLS connection at accept: a handler that routes by {@link #applicationProtocol()} waits for
+     * this first.
+     */
+    default java.util.concurrent.CompletionStage<javax.net.ssl.SSLSession> handshake() {
+        return java.util.concurrent.CompletableFuture.completedStage(null);
+    }
+
     /** The protocol ALPN agreed on ({@code "h2"}, say), or null: plain, no ALPN, or handshake not done. Any thread. */
     default String applicationProtocol() {
         return null;

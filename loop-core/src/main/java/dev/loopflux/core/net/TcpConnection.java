@@ -182,6 +182,11 @@ final class TcpConnection implements Connection, IoHandler {
     }
 
     @Override
+    public CompletionStage<javax.net.ssl.SSLSession> handshake() {
+        return tls == null ? CompletableFuture.completedStage(null) : tls.handshakeResult();
+    }
+
+    @Override
     public String applicationProtocol() {
         return tls == null ? null : tls.applicationProtocol();
     }

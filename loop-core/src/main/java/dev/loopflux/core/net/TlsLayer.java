@@ -63,11 +63,17 @@ final class TlsLayer {
     /** A client's connect, told when the handshake is done or failed. */
     private TcpClient.ConnectSubscription awaitingHandshake;
     private volatile SSLSession session;
+    private final java.util.concurrent.CompletableFuture<SSLSession> handshakeResult = new java.util.concurrent.CompletableFuture<>();
 
     TlsLayer(TcpConnection connection, TlsOptions options, String host, int port) {
         this.connection = connection;
         this.options = options;
         this.engine = options.newEngine(host, port);
+    }
+
+    /** Completes with the session when the handshake is done, or with why the connection closed before. */
+    java.util.concurrent.CompletionStage<SSLSession> handshakeResult() {
+        return handshakeResult.minimalCompletionStage();
     }
 
     /** The session once the handshake is done, else null; any thread. */
@@ -121,6 +127,7 @@ final class TlsLayer {
             return;
         }
         ByteBuffer in = null;
+        boolean finished = false;
         try {
             while (connection.isOpen()) {
                 if (!flushNetOut()) {
@@ -148,7 +155,7 @@ final class TlsLayer {
                     failHandshake(new SSLException("the TLS session closed during the handshake"));
                     return;
                 } else {
-                    handshakeFinished(); // NOT_HANDSHAKING (FINISHED is only ever a result's status)
+                    finished = true; // NOT_HANDSHAKING (FINISHED is only ever a result's status)
                     break;
                 }
             }
@@ -158,8 +165,11 @@ final class TlsLayer {
             connection.closeWith(Peers.translate(e, "TLS handshake with", connection.peer));
         } finally {
             if (in != null) {
-                releaseIn(in);
+                releaseIn(in); // records read behind the last handshake record are kept in netIn
             }
+        }
+        if (finished && connection.isOpen()) {
+            handshakeFinished();
         }
         connection.updateInterest();
     }
@@ -223,6 +233,7 @@ final class TlsLayer {
             handshakeTimer.cancel();
         }
         session = engine.getSession();
+        handshakeResult.complete(session);
         TcpClient.ConnectSubscription waiter = awaitingHandshake;
         awaitingHandshake = null;
         if (waiter != null) {
@@ -310,6 +321,7 @@ final class TlsLayer {
         ByteBuffer in = null;
         Inbound inbound = connection.inbound;
         int maxReads = connection.options.maxReadsPerReadiness();
+        boolean yielded = false;
         try {
             int reads = 0;
             while (connection.isOpen() && inbound.wantsRead() && !tasksRunning) {
@@ -344,6 +356,7 @@ final class TlsLayer {
                     // BUFFER_UNDERFLOW: a record is cut; read the rest
                 }
                 if (reads++ == maxReads) {
+                    yielded = true; // let other connections read; records read may be waiting in netIn
                     break;
                 }
                 in = readMore(in);
@@ -365,6 +378,9 @@ final class TlsLayer {
                 releaseIn(in);
             }
             reading = false;
+        }
+        if (yielded && connection.isOpen()) {
+            scheduleDrain(); // the selector cannot see records already read: come back as a task
         }
         connection.updateInterest();
     }
@@ -595,6 +611,7 @@ final class TlsLayer {
         if (waiter != null) {
             waiter.failed(cause);
         }
+        handshakeResult.completeExceptionally(cause); // no effect once it succeeded
     }
 
     /** After a fatal error: the engine has an alert to send; one attempt, the socket closes anyway. */
