@@ -29,6 +29,10 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
     private boolean terminated;
     /** Why the connection closed, for subscribers that come later. */
     private Throwable closedCause;
+    /** True while {@code onNext} runs. */
+    private boolean emitting;
+    /** The connection closed while {@code onNext} ran: the error to signal once it returns (§1.3). */
+    private Throwable errorAfterOnNext;
 
     Inbound(TcpConnection connection) {
         this.connection = connection;
@@ -75,8 +79,7 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
         if (n <= 0) {
             IllegalArgumentException error = new IllegalArgumentException(
                     "§3.9 violated: request(" + n + ") on the inbound of " + connection.peer + "; it must be positive");
-            terminate().onError(error);
-            connection.closeWith(error);
+            connection.closeWith(error); // signals it to the subscriber (after onNext returns, if inside it)
             return;
         }
         long d = demand + n;
@@ -94,8 +97,8 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
             connection.onLoop(this::cancel);
             return;
         }
-        if (terminated) {
-            return;
+        if (terminated || errorAfterOnNext != null) {
+            return; // (the connection closed already: the error why is told when onNext returns)
         }
         terminated = true;
         subscriber = null;
@@ -142,7 +145,19 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
         if (demand != Long.MAX_VALUE) {
             demand--;
         }
-        subscriber.onNext(chunk);
+        emitting = true;
+        try {
+            subscriber.onNext(chunk);
+        } finally {
+            emitting = false;
+        }
+        Throwable error = errorAfterOnNext;
+        if (error != null) {
+            errorAfterOnNext = null;
+            if (!terminated) {
+                terminate().onError(error); // the connection closed inside onNext: told now, not nested in it
+            }
+        }
     }
 
     /** Loop thread: end of stream (or, with TLS, the peer's close_notify). */
@@ -158,7 +173,11 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
     void closed(Throwable cause) {
         closedCause = cause;
         if (!terminated && subscriber != null) {
-            terminate().onError(cause);
+            if (emitting) {
+                errorAfterOnNext = cause; // §1.3: no signal nested inside onNext; deliver() sends it
+            } else {
+                terminate().onError(cause);
+            }
         }
     }
 

@@ -340,7 +340,7 @@ final class TlsLayer {
                         closeNotifyReceived();
                         break;
                     }
-                    if (status == SSLEngineResult.Status.OK) {
+                    if (status == SSLEngineResult.Status.OK && (result.bytesConsumed() > 0 || result.bytesProduced() > 0)) {
                         if (!afterHandshakeStep(result.getHandshakeStatus())) {
                             break;
                         }
@@ -538,8 +538,11 @@ final class TlsLayer {
                 out = IoScratch.get().tlsOut(out.capacity() * 2); // the engine wants more room than the session said
                 continue;
             }
-            if (status != SSLEngineResult.Status.OK || result.bytesProduced() == 0 || !anyRemaining(sources, count)) {
+            if (status != SSLEngineResult.Status.OK || result.bytesProduced() == 0) {
                 break;
+            }
+            if (!anyRemaining(sources, count) && engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) {
+                break; // a handshake flight of several records goes out in one write
             }
         }
         out.flip();

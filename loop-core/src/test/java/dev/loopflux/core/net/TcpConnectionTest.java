@@ -420,6 +420,40 @@ class TcpConnectionTest {
         }
     }
 
+    @Test
+    void closingInsideOnNextSignalsTheErrorAfterOnNextReturnsNotNestedInIt() throws Exception {
+        try (Socket socket = new Socket()) {
+            Connection c = accept(socket);
+            java.util.concurrent.atomic.AtomicBoolean inOnNext = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.CompletableFuture<Boolean> errorNested = new java.util.concurrent.CompletableFuture<>();
+            c.inbound().subscribe(new org.reactivestreams.Subscriber<>() {
+                @Override
+                public void onSubscribe(org.reactivestreams.Subscription s) {
+                    s.request(Long.MAX_VALUE);
+                }
+
+                @Override
+                public void onNext(ByteBuffer b) {
+                    inOnNext.set(true);
+                    c.close(); // on the loop, inside onNext
+                    inOnNext.set(false);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    errorNested.complete(inOnNext.get());
+                }
+
+                @Override
+                public void onComplete() {
+                    errorNested.completeExceptionally(new AssertionError("completed instead of failing"));
+                }
+            });
+            socket.getOutputStream().write(1);
+            assertThat(errorNested.get(10, java.util.concurrent.TimeUnit.SECONDS)).as("onError nested inside onNext").isFalse();
+        }
+    }
+
     // ---- helpers ---------------------------------------------------------------------------
 
     /** A cold publisher of {@code pieces} that emits each one from a pool thread, never the caller's. */
