@@ -26,6 +26,10 @@ public final class LoopBlockHoundIntegration implements BlockHoundIntegration {
         builder.allowBlockingCallsInside("dev.loopflux.core.BlockingPool", "remove");
         // Waking a selector takes a short internal lock; it never waits for IO.
         builder.allowBlockingCallsInside("dev.loopflux.core.NioDriver", "wakeup");
+        // TLS: the engine draws from SecureRandom inside unwrap (a TLS 1.3 session ticket gets an
+        // id); the default source reads /dev/urandom, which never waits for entropy once the system
+        // is up. Key generation and certificate checks are not here: they run on the blocking pool.
+        builder.allowBlockingCallsInside("sun.security.provider.NativePRNG$RandomIO", "implNextBytes");
         // Logging may write to a file; it is what reports a blocked loop or a failed task.
         // System.Logger's own frames only cover implementations that keep its default methods;
         // the JDK's default backend overrides them and funnels into java.util.logging.Logger.log

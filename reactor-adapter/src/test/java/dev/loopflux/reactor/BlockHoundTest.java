@@ -212,6 +212,35 @@ class BlockHoundTest {
         }
     }
 
+    @Test
+    @Timeout(60)
+    void aTlsHandshakeAndEchoOnALoopAreNotReported() throws Exception {
+        // The engine's delegated tasks (certificate checks, key exchange) go to the blocking pool;
+        // wrap and unwrap stay on the loop and must not block there.
+        BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
+        group = nonBlockingGroup(errors);
+        dev.loopflux.core.net.SelfSignedCertificate certificate = dev.loopflux.core.net.SelfSignedCertificate.create();
+        DisposableServer server = TcpServer.create().runOn(group).secure(certificate.serverOptions().build())
+                .handle((in, out) -> out.send(in.receive())).bindNow();
+        try {
+            Connection c = TcpClient.create().port(server.port()).runOn(group)
+                    .secure(certificate.clientOptions().build()).connectNow();
+            byte[] data = new byte[256 * 1024];
+            new java.util.Random(2).nextBytes(data);
+            Long echoed = c.outbound().send(reactor.core.publisher.Mono.just(java.nio.ByteBuffer.wrap(data)))
+                    .thenMany(c.inbound().receive())
+                    .scan(0L, (sum, b) -> sum + b.remaining())
+                    .takeUntil(sum -> sum >= data.length)
+                    .last()
+                    .block(Duration.ofSeconds(TestSupport.WAIT_SECONDS));
+            assertThat(echoed).isEqualTo(data.length);
+            c.dispose();
+            assertThat(errors).isEmpty();
+        } finally {
+            server.disposeNow(Duration.ofSeconds(5));
+        }
+    }
+
     /** A one-loop group on NonBlocking loop threads that reports errors to {@code errors}. */
     private static LoopGroup nonBlockingGroup(BlockingQueue<Throwable> errors) {
         return LoopGroup.create(LoopOptions.builder()

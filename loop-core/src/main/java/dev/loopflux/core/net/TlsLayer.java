@@ -92,9 +92,12 @@ final class TlsLayer {
 
     /** Whether the socket should be read now: for the handshake, or for the inbound's demand. */
     boolean wantsRead() {
+        if (tasksRunning) {
+            return false; // and the engine is not to be touched: a pool thread holds its lock
+        }
         if (handshaking) {
             HandshakeStatus status = engine.getHandshakeStatus();
-            return !tasksRunning && (status == HandshakeStatus.NEED_UNWRAP || status == HandshakeStatus.NEED_UNWRAP_AGAIN);
+            return status == HandshakeStatus.NEED_UNWRAP || status == HandshakeStatus.NEED_UNWRAP_AGAIN;
         }
         return !tasksRunning && connection.inbound.wantsRead();
     }
@@ -112,8 +115,20 @@ final class TlsLayer {
         handshaking = true;
         long timeout = options.handshakeTimeout().toNanos();
         handshakeTimer = connection.loop.schedule(this::handshakeTimedOut, timeout, TimeUnit.NANOSECONDS);
+        if (engine.getUseClientMode()) {
+            // A client's beginHandshake writes its ClientHello: key generation and a read of the
+            // system's random source, which are the pool's work, as the delegated tasks are.
+            offload(List.of(() -> {
+                try {
+                    engine.beginHandshake();
+                } catch (SSLException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }));
+            return;
+        }
         try {
-            engine.beginHandshake();
+            engine.beginHandshake(); // a server's only changes state: it waits for the ClientHello
         } catch (SSLException e) {
             failHandshake(e);
             return;
@@ -270,6 +285,11 @@ final class TlsLayer {
         while ((task = engine.getDelegatedTask()) != null) {
             work.add(task);
         }
+        offload(work);
+    }
+
+    /** Runs {@code work} on the blocking pool; the engine is left alone meanwhile, and {@link #tasksDone} resumes. */
+    private void offload(List<Runnable> work) {
         tasksRunning = true;
         try {
             BlockingPool.shared().execute(() -> {
@@ -296,7 +316,9 @@ final class TlsLayer {
         if (!connection.isOpen()) {
             return;
         }
-        if (failure != null) {
+        if (failure instanceof java.io.UncheckedIOException unchecked && unchecked.getCause() instanceof SSLException ssl) {
+            failHandshake(ssl);
+        } else if (failure != null) {
             connection.closeWith(new TlsHandshakeException("TLS with " + connection.peer + " failed in a delegated task: " + failure, failure));
         } else if (handshaking) {
             drive();
@@ -591,26 +613,29 @@ final class TlsLayer {
         return closeNotifyQueued && netOut == null;
     }
 
-    /** Loop thread, as the connection closes: a local close sends close_notify if the socket takes it at once. */
+    /**
+     * Loop thread, as the connection closes: a local close sends close_notify if the socket takes
+     * it at once. The engine is left alone while a pool thread runs its tasks (they hold its lock).
+     */
     void closing(Throwable cause) {
         if (handshakeTimer != null) {
             handshakeTimer.cancel();
         }
-        TcpClient.ConnectSubscription waiter = awaitingHandshake;
-        awaitingHandshake = null;
-        if (!handshaking && !closeNotifyQueued && netOut == null && cause instanceof ConnectionClosedException) {
-            try {
-                queueCloseNotify();
-            } catch (IOException | RuntimeException e) {
-                // best effort: the socket closes anyway
+        if (!tasksRunning) {
+            if (!handshaking && !closeNotifyQueued && netOut == null && cause instanceof ConnectionClosedException) {
+                try {
+                    queueCloseNotify();
+                } catch (IOException | RuntimeException e) {
+                    // best effort: the socket closes anyway
+                }
             }
+            engine.closeOutbound();
         }
         netIn = null;
         appIn = null;
         netOut = null;
-        if (!engine.isOutboundDone()) {
-            engine.closeOutbound();
-        }
+        TcpClient.ConnectSubscription waiter = awaitingHandshake;
+        awaitingHandshake = null;
         if (waiter != null) {
             waiter.failed(cause);
         }
