@@ -238,7 +238,8 @@ final class TlsLayer {
     }
 
     private ByteBuffer appScratch() {
-        int size = Math.max(appBufferSize, engine.getSession().getApplicationBufferSize());
+        int size = Math.max(appBufferSize, session != null ? session.getApplicationBufferSize()
+                : engine.getSession().getApplicationBufferSize());
         return IoScratch.get().tlsApp(size);
     }
 
@@ -436,7 +437,7 @@ final class TlsLayer {
         if (status == HandshakeStatus.NOT_HANDSHAKING || status == HandshakeStatus.FINISHED) {
             return true;
         }
-        if (!"TLSv1.3".equals(engine.getSession().getProtocol())) {
+        if (!"TLSv1.3".equals(session.getProtocol())) {
             connection.closeWith(new TlsException("TLS with " + connection.peer + " failed: the peer started a renegotiation,"
                     + " which is refused", null));
             return false;
@@ -446,7 +447,10 @@ final class TlsLayer {
             return false;
         }
         while (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
-            wrap(NO_BUFFERS, 1);
+            wrap(NO_BUFFERS, 1); // a key update's answer, say
+            if (produced == 0) {
+                break;
+            }
         }
         flushNetOut();
         return true;
@@ -546,7 +550,7 @@ final class TlsLayer {
     }
 
     private long wrap(ByteBuffer[] sources, int count) throws IOException {
-        int packet = engine.getSession().getPacketBufferSize();
+        int packet = packetSize();
         ByteBuffer out = IoScratch.get().tlsOut(packet * RECORDS_PER_WRITE);
         long consumed = 0;
         while (out.remaining() >= packet) {
@@ -658,7 +662,7 @@ final class TlsLayer {
 
     /** The scratch input buffer in read mode, holding the records kept from before. */
     private ByteBuffer claimIn() {
-        int room = Math.max(engine.getSession().getPacketBufferSize(), connection.options.readBufferSize());
+        int room = Math.max(packetSize(), connection.options.readBufferSize());
         ByteBuffer in = IoScratch.get().claimTlsIn((netIn == null ? 0 : netIn.remaining()) + room);
         if (netIn != null) {
             in.put(netIn);
@@ -680,8 +684,9 @@ final class TlsLayer {
      * Returns the buffer to go on with, in read mode: {@code in}, or a larger one if it was full.
      */
     private ByteBuffer readMore(ByteBuffer in) throws IOException {
-        int room = Math.max(engine.getSession().getPacketBufferSize(), connection.options.readBufferSize());
-        if (in.capacity() - in.remaining() < engine.getSession().getPacketBufferSize()) {
+        int packet = packetSize();
+        int room = Math.max(packet, connection.options.readBufferSize());
+        if (in.capacity() - in.remaining() < packet) {
             ByteBuffer larger = ByteBuffer.allocate(in.remaining() + room);
             larger.put(in);
             IoScratch.get().releaseTlsIn(in);
@@ -697,6 +702,12 @@ final class TlsLayer {
             connection.didRead();
         }
         return in;
+    }
+
+    /** The largest record; from the session once the handshake is done (it may grow: read each time, no lock). */
+    private int packetSize() {
+        SSLSession s = session;
+        return s != null ? s.getPacketBufferSize() : engine.getSession().getPacketBufferSize();
     }
 
     private static boolean anyRemaining(ByteBuffer[] buffers, int count) {
