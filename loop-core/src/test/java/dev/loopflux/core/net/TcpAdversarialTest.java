@@ -69,7 +69,11 @@ class TcpAdversarialTest {
         Net.EchoHandler echo = startEchoServer(tinySocketBuffers());
         byte[] data = Net.random(MIB, 11);
         try (Socket socket = new Socket()) {
-            socket.setReceiveBufferSize(4096);
+            // The client's receive buffer stays at the system's size: one-byte reads from a 4 KiB
+            // buffer under loopback's 64 KiB MSS starve the kernel's window updates, and the
+            // server's kernel then waits on zero-window probes, backing off up to seconds each:
+            // a MiB took minutes now and then, with both loops idle. The server's own buffers are
+            // tiny, so its writes are still partial and its reads still small.
             socket.setSendBufferSize(4096);
             socket.connect(server.localAddress(), 10_000);
             socket.setSoTimeout(10_000);
