@@ -148,6 +148,13 @@ final class TlsLayer {
                     failHandshake(new SSLException("the TLS session closed during the handshake"));
                     return;
                 } else {
+                    if (in != null) {
+                        // Records read behind the last handshake message (application data sent
+                        // in the same segment) go to netIn now, where handshakeFinished and a
+                        // subscriber's first request look for them: OP_READ will not fire for them.
+                        releaseIn(in);
+                        in = null;
+                    }
                     handshakeFinished(); // NOT_HANDSHAKING (FINISHED is only ever a result's status)
                     break;
                 }
