@@ -15,6 +15,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -364,7 +365,11 @@ final class TlsLayer {
             }
         } catch (SSLException e) {
             sendAlertIfAny();
-            connection.closeWith(new TlsException("TLS with " + connection.peer + " failed: " + reason(e), e));
+            // TLS 1.3: a client's handshake is done before the server judges it; the server's
+            // verdict (certificate_required, bad_certificate...) comes as an alert on a later read.
+            connection.closeWith(e instanceof SSLHandshakeException
+                    ? new TlsHandshakeException("TLS handshake with " + connection.peer + " failed: " + reason(e), e)
+                    : new TlsException("TLS with " + connection.peer + " failed: " + reason(e), e));
         } catch (IOException e) {
             connection.closeWith(Peers.translate(e, "read from", connection.peer));
         } finally {
