@@ -15,6 +15,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -177,7 +178,12 @@ final class TlsLayer {
         } catch (SSLException e) {
             failHandshake(e);
         } catch (IOException e) {
-            connection.closeWith(Peers.translate(e, "TLS handshake with", connection.peer));
+            SSLException alert = peerAlert(in != null ? in : netIn);
+            if (alert != null) {
+                failHandshake(alert);
+            } else {
+                connection.closeWith(Peers.translate(e, "TLS handshake with", connection.peer));
+            }
         } finally {
             if (in != null) {
                 releaseIn(in); // records read behind the last handshake record are kept in netIn
@@ -187,6 +193,54 @@ final class TlsLayer {
             handshakeFinished();
         }
         connection.updateInterest();
+    }
+
+    /**
+     * The socket failed during the handshake (a write met a peer that had closed: broken pipe,
+     * reset). A peer that refuses the handshake sends an alert before it closes, and the alert
+     * is then still in the receive buffer: read it, so that the failure says why. The connection
+     * is closing anyway; what our engine still had to send is wrapped and dropped, since it only
+     * reads once it has nothing left to send.
+     *
+     * @param records records read and not yet unwrapped (read mode), or null
+     * @return the engine's exception for the peer's alert, or null if there is none
+     */
+    private SSLException peerAlert(ByteBuffer records) {
+        int packet = engine.getSession().getPacketBufferSize();
+        try {
+            ByteBuffer dropped = ByteBuffer.allocate(packet);
+            for (int i = 0; i < 8 && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP; i++) {
+                dropped.clear();
+                engine.wrap(EMPTY, dropped);
+            }
+        } catch (SSLException | RuntimeException e) {
+            return null; // our engine's trouble, not the peer's word
+        }
+        try {
+            ByteBuffer in = ByteBuffer.allocate((records == null ? 0 : records.remaining()) + 2 * packet);
+            if (records != null) {
+                in.put(records.duplicate());
+            }
+            try {
+                connection.channel.read(in); // what came before the peer went away is still there
+            } catch (IOException e) {
+                // then only the records kept from before
+            }
+            in.flip();
+            ByteBuffer app = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize());
+            while (in.hasRemaining()) {
+                SSLEngineResult result = engine.unwrap(in, app);
+                if (result.getStatus() != SSLEngineResult.Status.OK || result.bytesConsumed() == 0) {
+                    return null;
+                }
+                app.clear();
+            }
+        } catch (SSLException alert) {
+            return alert;
+        } catch (RuntimeException e) {
+            // nothing more to learn from this socket
+        }
+        return null;
     }
 
     /** What the last {@link #readMore} read: bytes, 0, or -1 at end of stream. */
@@ -393,7 +447,11 @@ final class TlsLayer {
             }
         } catch (SSLException e) {
             sendAlertIfAny();
-            connection.closeWith(new TlsException("TLS with " + connection.peer + " failed: " + reason(e), e));
+            // TLS 1.3: a client's handshake is done before the server judges it; the server's
+            // verdict (certificate_required, bad_certificate...) comes as an alert on a later read.
+            connection.closeWith(e instanceof SSLHandshakeException
+                    ? new TlsHandshakeException("TLS handshake with " + connection.peer + " failed: " + reason(e), e)
+                    : new TlsException("TLS with " + connection.peer + " failed: " + reason(e), e));
         } catch (IOException e) {
             connection.closeWith(Peers.translate(e, "read from", connection.peer));
         } finally {

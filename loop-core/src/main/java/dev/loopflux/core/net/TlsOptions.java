@@ -38,7 +38,9 @@ import javax.net.ssl.TrustManagerFactory;
  *   <li>Failures are {@link TlsException}s (a {@link TlsHandshakeException} during the
  *   handshake, a {@link TlsHandshakeTimeoutException} past {@link #handshakeTimeout()}) whose
  *   message names the peer and what went wrong, with the engine's {@link javax.net.ssl.SSLException}
- *   as the cause.</li>
+ *   as the cause. With TLS 1.3 a client is done with the handshake before the server has judged
+ *   it: a server that refuses the client's certificate fails the client's first read, with a
+ *   {@link TlsHandshakeException} too.</li>
  *   <li>{@link Connection#shutdownOutput()} sends {@code close_notify} after the pending bytes,
  *   then shuts the socket's output down; the peer's {@code close_notify} is the inbound's
  *   {@code onComplete}. Half-close (reading on after either side sent {@code close_notify}) needs

@@ -222,6 +222,8 @@ final class TlsFixtures {
         Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
         List<String> command = new ArrayList<>();
         command.add(keytool.toString());
+        // keytool is a short-lived JVM: a third of its time is start-up and JIT; these cut it
+        command.addAll(List.of("-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-J-XX:-UsePerfData"));
         command.addAll(List.of(args));
         command.addAll(List.of("-storepass", PASSWORD, "-storetype", "PKCS12"));
         if (List.of(args).contains("-genkeypair")) {
