@@ -1,14 +1,16 @@
 package dev.loopflux.bench.echo;
 
+import io.netty.handler.ssl.SslContextBuilder;
 import reactor.netty.DisposableServer;
 import reactor.netty.resources.LoopResources;
+import reactor.netty.tcp.SslProvider;
 import reactor.netty.tcp.TcpServer;
 import reactor.netty.tcp.TcpSslContextSpec;
 
 /**
  * Reactor Netty's TcpServer with the same handler, {@code out.send(in.receive().retain())}, on one
  * NIO loop. With TLS, {@code secure(spec -> spec.sslContext(TcpSslContextSpec.forServer(key, certificate)
- * .configure(...)))}, where the configuration ({@link EchoTls#configureNetty}) sets
+ * .configure(...)))}, where the configuration ({@link EchoTls#configureNetty}) sets Netty's
  * {@code SslProvider.JDK} (Reactor Netty's default would be OpenSSL when netty-tcnative is present;
  * it is not on this classpath), TLS 1.3 and the one cipher suite.
  */
@@ -23,8 +25,11 @@ final class ReactorNettyEcho implements EchoServerMain.EchoServer {
                 .port(0)
                 .runOn(loops, false);
         if (tls != null) {
+            // Typed as the generic spec: sslContext(ProtocolSslContextSpec), the overload Java would pick, is deprecated.
+            SslProvider.GenericSslContextSpec<SslContextBuilder> context =
+                    TcpSslContextSpec.forServer(tls.key, tls.certificate).configure(EchoTls::configureNetty);
             tcp = tcp.secure(spec -> spec
-                    .sslContext(TcpSslContextSpec.forServer(tls.key, tls.certificate).configure(EchoTls::configureNetty))
+                    .sslContext(context)
                     .handlerConfigurator(handler -> EchoTls.reportEngine("reactor-netty", handler.engine())));
         }
         server = tcp.handle((in, out) -> out.send(in.receive().retain())).bindNow();
