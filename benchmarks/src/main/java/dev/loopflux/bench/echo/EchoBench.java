@@ -91,6 +91,10 @@ public final class EchoBench {
             for (String impl : impls.split(",")) {
                 try (ServerProcess server = ServerProcess.start(impl, mode)) {
                     rows.add(run(scenario, impl, server, warmup, seconds, idle, mode));
+                } catch (Exception e) {
+                    // One server failing (a stalled connection, say) is a result; the others still run.
+                    e.printStackTrace();
+                    rows.add(new String[] {impl, "FAILED: " + e});
                 }
             }
             print(scenario, mode, rows);
@@ -151,6 +155,7 @@ public final class EchoBench {
                     SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", server.port);
                     open.add(s);
                     s.setSSLParameters(EchoTls.clientParameters(s.getSSLParameters()));
+                    s.setSoTimeout(30_000); // a server that stalls fails the scenario rather than hanging the harness
                     s.getOutputStream().write(message.array());
                     s.getOutputStream().flush();
                     if (s.getInputStream().readNBytes(reply.array(), 0, 64) < 64) {
@@ -245,7 +250,9 @@ public final class EchoBench {
     private static void printRatios(List<String[]> rows) {
         Map<String, String[]> byImpl = new LinkedHashMap<>();
         for (String[] row : rows) {
-            byImpl.put(row[0], row);
+            if (row.length == 5) {
+                byImpl.put(row[0], row);
+            }
         }
         String[][] pairs = {{"loopflux", "netty"}, {"reactor", "reactor-netty"}, {"loopflux", "reactor-netty"}};
         for (String[] pair : pairs) {
