@@ -1,6 +1,7 @@
 package dev.loopflux.bench.echo;
 
 import java.io.BufferedReader;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -15,6 +16,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /**
  * Echo servers side by side, each in its own JVM, under the same load client (this process).
@@ -22,7 +25,7 @@ import java.util.Map;
  * <pre>
  * java -cp benchmarks/target/loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoBench \
  *      [--impls loopflux,reactor,netty,reactor-netty,nio] [--scenarios throughput,pingpong,large,idle,slow]
- *      [--seconds 10] [--warmup 3] [--idle 10000]
+ *      [--seconds 10] [--warmup 3] [--idle 10000] [--tls] [--verify]
  * </pre>
  *
  * Scenarios: {@code throughput} 64 connections x 16 in flight x 128 B; {@code pingpong}
@@ -30,52 +33,89 @@ import java.util.Map;
  * (server RSS and heap per connection); {@code slow} 16 connections writing flat out without
  * ever reading (server RSS growth). Server CPU time comes from the server process's own
  * accounting, so the client's share of the two cores does not count against it.
+ *
+ * <p>{@code --tls}: every connection speaks TLS 1.3 with {@value EchoTls#CIPHER}, on the JDK's TLS
+ * implementation at both ends, with one EC P-256 key made for the run ({@link EchoTls}). The
+ * default implementations are then all but {@code nio}, which has no TLS. Handshakes are done
+ * before a scenario's warm-up, so they are not measured. {@code --verify}: the load client checks
+ * every echo byte for byte (costs client time; for checking, not for measuring).
  */
 public final class EchoBench {
 
     private EchoBench() {
     }
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> options = new LinkedHashMap<>(Map.of(
-                "--impls", "loopflux,reactor,netty,reactor-netty,nio", "--scenarios", "throughput,pingpong,large,idle,slow",
-                "--seconds", "10", "--warmup", "3", "--idle", "10000"));
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!options.containsKey(args[i])) {
-                throw new IllegalArgumentException("unknown option " + args[i] + "; known: " + options.keySet());
-            }
-            options.put(args[i], args[i + 1]);
-        }
-        String[] impls = options.get("--impls").split(",");
-        Duration seconds = Duration.ofSeconds(Long.parseLong(options.get("--seconds")));
-        Duration warmup = Duration.ofSeconds(Long.parseLong(options.get("--warmup")));
-        int idle = Integer.parseInt(options.get("--idle"));
-        for (String scenario : options.get("--scenarios").split(",")) {
-            List<String[]> rows = new ArrayList<>();
-            for (String impl : impls) {
-                try (ServerProcess server = ServerProcess.start(impl)) {
-                    rows.add(run(scenario, impl, server, warmup, seconds, idle));
-                }
-            }
-            print(scenario, rows);
+    /** Plain TCP, or TLS with this key; {@code verify}: the load client checks every echo. */
+    record Mode(EchoTls tls, boolean verify) {
+        static final Mode PLAIN = new Mode(null, false);
+
+        /** The load client's context, or null for plain TCP. */
+        SSLContext clientContext() {
+            return tls == null ? null : tls.clientContext();
         }
     }
 
-    static String[] run(String scenario, String impl, ServerProcess server, Duration warmup, Duration seconds, int idle)
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = new LinkedHashMap<>(Map.of(
+                "--impls", "", "--scenarios", "throughput,pingpong,large,idle,slow",
+                "--seconds", "10", "--warmup", "3", "--idle", "10000"));
+        boolean tls = false;
+        boolean verify = false;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--tls")) {
+                tls = true;
+            } else if (args[i].equals("--verify")) {
+                verify = true;
+            } else if (!options.containsKey(args[i])) {
+                throw new IllegalArgumentException("unknown option " + args[i] + "; known: " + options.keySet() + ", --tls, --verify");
+            } else if (i + 1 == args.length) {
+                throw new IllegalArgumentException("no value after " + args[i]);
+            } else {
+                options.put(args[i], args[++i]);
+            }
+        }
+        String impls = options.get("--impls");
+        if (impls.isEmpty()) {
+            impls = tls ? "loopflux,reactor,netty,reactor-netty" : "loopflux,reactor,netty,reactor-netty,nio";
+        }
+        Duration seconds = Duration.ofSeconds(Long.parseLong(options.get("--seconds")));
+        Duration warmup = Duration.ofSeconds(Long.parseLong(options.get("--warmup")));
+        int idle = Integer.parseInt(options.get("--idle"));
+        Mode mode = new Mode(tls ? EchoTls.generate() : null, verify);
+        if (tls) {
+            System.out.println("TLS: " + EchoTls.PROTOCOL + " " + EchoTls.CIPHER + ", EC P-256 self-signed key made for this run,"
+                    + " JDK provider at both ends (" + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ")");
+        }
+        for (String scenario : options.get("--scenarios").split(",")) {
+            List<String[]> rows = new ArrayList<>();
+            for (String impl : impls.split(",")) {
+                try (ServerProcess server = ServerProcess.start(impl, mode)) {
+                    rows.add(run(scenario, impl, server, warmup, seconds, idle, mode));
+                } catch (Exception e) {
+                    // One server failing (a stalled connection, say) is a result; the others still run.
+                    e.printStackTrace();
+                    rows.add(new String[] {impl, "FAILED: " + e});
+                }
+            }
+            print(scenario, mode, rows);
+        }
+    }
+
+    static String[] run(String scenario, String impl, ServerProcess server, Duration warmup, Duration seconds, int idle, Mode mode)
             throws Exception {
         return switch (scenario) {
-            case "throughput" -> load(impl, server, 64, 16, 128, warmup, seconds);
-            case "pingpong" -> load(impl, server, 1, 1, 64, warmup, seconds);
-            case "large" -> load(impl, server, 16, 4, 16384, warmup, seconds);
-            case "idle" -> idle(impl, server, idle);
-            case "slow" -> slowReaders(impl, server, 16, seconds);
+            case "throughput" -> load(impl, server, 64, 16, 128, warmup, seconds, mode);
+            case "pingpong" -> load(impl, server, 1, 1, 64, warmup, seconds, mode);
+            case "large" -> load(impl, server, 16, 4, 16384, warmup, seconds, mode);
+            case "idle" -> idle(impl, server, idle, mode);
+            case "slow" -> slowReaders(impl, server, 16, seconds, mode);
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         };
     }
 
     /** Columns: impl, msgs/s, p50 us, p99 us, server CPU us/msg. */
     static String[] load(String impl, ServerProcess server, int connections, int inflight, int size, Duration warmup,
-            Duration seconds) throws Exception {
+            Duration seconds, Mode mode) throws Exception {
         // The CPU window has to match the measured window: start it once the warm-up is over.
         long[] cpuAtMeasureStart = new long[1];
         Thread sampler = new Thread(() -> {
@@ -87,9 +127,13 @@ public final class EchoBench {
             }
         });
         sampler.start();
-        EchoLoadClient.Result result = EchoLoadClient.run(server.port, connections, inflight, size, warmup, seconds);
+        EchoLoadClient.Result result = EchoLoadClient.run(server.port, connections, inflight, size, warmup, seconds,
+                mode.clientContext(), mode.verify());
         long cpuEnd = server.cpuNanos();
         sampler.join();
+        if (mode.tls() != null && !result.session().equals(EchoTls.PROTOCOL + " " + EchoTls.CIPHER)) {
+            throw new IllegalStateException(impl + " negotiated " + result.session());
+        }
         double cpuPerMessageUs = (cpuEnd - cpuAtMeasureStart[0]) / 1e3 / Math.max(1, result.messages());
         return new String[] {impl,
                 String.format("%,.0f", result.messagesPerSecond()),
@@ -98,14 +142,27 @@ public final class EchoBench {
                 String.format("%.3f", cpuPerMessageUs)};
     }
 
-    /** Columns: impl, connections, RSS bytes/conn, heap bytes/conn. */
-    static String[] idle(String impl, ServerProcess server, int count) throws Exception {
+    /** Columns: impl, connections, RSS bytes/conn, heap bytes/conn. With TLS, each connection is a JDK {@link SSLSocket}. */
+    static String[] idle(String impl, ServerProcess server, int count, Mode mode) throws Exception {
         long[] before = server.stats();
-        List<SocketChannel> open = new ArrayList<>(count);
+        SSLContext tls = mode.clientContext();
+        List<Closeable> open = new ArrayList<>(count);
         try {
             ByteBuffer message = ByteBuffer.allocate(64);
             ByteBuffer reply = ByteBuffer.allocate(64);
             for (int i = 0; i < count; i++) {
+                if (tls != null) {
+                    SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", server.port);
+                    open.add(s);
+                    s.setSSLParameters(EchoTls.clientParameters(s.getSSLParameters()));
+                    s.setSoTimeout(30_000); // a server that stalls fails the scenario rather than hanging the harness
+                    s.getOutputStream().write(message.array());
+                    s.getOutputStream().flush();
+                    if (s.getInputStream().readNBytes(reply.array(), 0, 64) < 64) {
+                        throw new IOException("server closed connection " + i);
+                    }
+                    continue;
+                }
                 SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port));
                 open.add(c);
                 message.clear();
@@ -124,29 +181,35 @@ public final class EchoBench {
                     String.format("%,d", (after[0] - before[0]) * 1024 / count),
                     String.format("%,d", (after[1] - before[1]) / count)};
         } finally {
-            for (SocketChannel c : open) {
+            for (Closeable c : open) {
                 c.close();
             }
         }
     }
 
-    /** Columns: impl, bytes the clients got the server to take, server RSS growth MB. */
-    static String[] slowReaders(String impl, ServerProcess server, int connections, Duration seconds) throws Exception {
+    /**
+     * Columns: impl, bytes the clients got the server to take, server RSS growth MB. With TLS, the
+     * clients encrypt what they write (the bytes counted are plain bytes).
+     */
+    static String[] slowReaders(String impl, ServerProcess server, int connections, Duration seconds, Mode mode) throws Exception {
         long rssBefore = server.rssKb();
-        List<SocketChannel> open = new ArrayList<>();
+        SSLContext tls = mode.clientContext();
+        List<ClientChannel> open = new ArrayList<>();
         long sent = 0;
         try {
             for (int i = 0; i < connections; i++) {
-                SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port));
-                c.configureBlocking(false);
+                ClientChannel c = tls == null
+                        ? new ClientChannel.Plain(SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port)))
+                        : ClientChannel.open(server.port, tls);
                 open.add(c);
+                c.socket().configureBlocking(false);
             }
             ByteBuffer chunk = ByteBuffer.allocateDirect(65536);
             long end = System.nanoTime() + seconds.toNanos();
             long maxRss = rssBefore;
             while (System.nanoTime() < end) {
                 int progress = 0;
-                for (SocketChannel c : open) {
+                for (ClientChannel c : open) {
                     chunk.clear();
                     int n = c.write(chunk);
                     sent += n;
@@ -159,25 +222,52 @@ public final class EchoBench {
             }
             return new String[] {impl, String.format("%,d MiB", sent >> 20), String.format("%.1f", (maxRss - rssBefore) / 1024.0)};
         } finally {
-            for (SocketChannel c : open) {
+            for (ClientChannel c : open) {
                 c.close();
             }
         }
     }
 
-    private static void print(String scenario, List<String[]> rows) {
+    private static void print(String scenario, Mode mode, List<String[]> rows) {
         String[] header = switch (scenario) {
             case "idle" -> new String[] {"impl", "connections", "RSS B/conn", "heap B/conn"};
             case "slow" -> new String[] {"impl", "taken from clients", "server RSS growth MB"};
             default -> new String[] {"impl", "msgs/s", "p50 us", "p99 us", "server CPU us/msg"};
         };
         System.out.println();
-        System.out.println("== " + scenario + " ==");
+        System.out.println("== " + scenario + (mode.tls() == null ? "" : " (TLS)") + " ==");
         System.out.println(String.join(" | ", header));
         for (String[] row : rows) {
             System.out.println(String.join(" | ", row));
         }
+        if (header.length == 5) {
+            printRatios(rows);
+        }
         System.out.flush();
+    }
+
+    /** Loopflux against its peers: msgs/s and server CPU per message, as ratios (lines without " | ", which EchoChart skips). */
+    private static void printRatios(List<String[]> rows) {
+        Map<String, String[]> byImpl = new LinkedHashMap<>();
+        for (String[] row : rows) {
+            if (row.length == 5) {
+                byImpl.put(row[0], row);
+            }
+        }
+        String[][] pairs = {{"loopflux", "netty"}, {"reactor", "reactor-netty"}, {"loopflux", "reactor-netty"}};
+        for (String[] pair : pairs) {
+            String[] a = byImpl.get(pair[0]);
+            String[] b = byImpl.get(pair[1]);
+            if (a != null && b != null) {
+                System.out.printf("ratio %s/%s: msgs/s %.2fx, server CPU us/msg %.2fx%n", pair[0], pair[1],
+                        ratio(a[1], b[1]), ratio(a[4], b[4]));
+            }
+        }
+    }
+
+    private static double ratio(String a, String b) {
+        double denominator = Double.parseDouble(b.replace(",", ""));
+        return denominator == 0 ? Double.NaN : Double.parseDouble(a.replace(",", "")) / denominator;
     }
 
     /** A server in a child JVM, started from this jar. */
@@ -198,10 +288,15 @@ public final class EchoBench {
             this.port = Integer.parseInt(line.substring("LISTENING ".length()).trim());
         }
 
-        static ServerProcess start(String impl) throws IOException {
+        static ServerProcess start(String impl, Mode mode) throws IOException {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            ProcessBuilder builder = new ProcessBuilder(java, "-Xms64m", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-                    EchoServerMain.class.getName(), "--impl", impl);
+            List<String> command = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+                    EchoServerMain.class.getName(), "--impl", impl));
+            if (mode.tls() != null) {
+                command.add("--tls");
+                command.add(mode.tls().keyStore.toString());
+            }
+            ProcessBuilder builder = new ProcessBuilder(command);
             builder.redirectError(ProcessBuilder.Redirect.INHERIT);
             return new ServerProcess(builder.start());
         }

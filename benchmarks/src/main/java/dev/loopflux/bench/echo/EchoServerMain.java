@@ -13,7 +13,10 @@ import java.nio.file.Path;
  * standard input: {@code stats} prints {@code STATS rssKb=<n> heapBytes=<n>} (heap measured after
  * a full GC); end of input stops it.
  *
- * <p>{@code java -cp loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoServerMain --impl loopflux|reactor|netty|reactor-netty|nio}
+ * <p>{@code java -cp loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoServerMain --impl loopflux|reactor|netty|reactor-netty|nio [--tls KEYSTORE]}
+ *
+ * <p>{@code --tls} serves TLS with the key in {@code KEYSTORE}, a PKCS12 file made by
+ * {@link EchoTls#generate()} (every implementation but {@code nio}).
  */
 public final class EchoServerMain {
 
@@ -30,14 +33,17 @@ public final class EchoServerMain {
 
     public static void main(String[] args) throws Exception {
         String impl = "loopflux";
+        EchoTls tls = null;
         for (int i = 0; i + 1 < args.length; i += 2) {
             if (args[i].equals("--impl")) {
                 impl = args[i + 1];
+            } else if (args[i].equals("--tls")) {
+                tls = EchoTls.load(Path.of(args[i + 1]));
             } else {
                 throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        try (EchoServer server = start(impl)) {
+        try (EchoServer server = start(impl, tls)) {
             System.out.println("LISTENING " + server.port());
             System.out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
@@ -51,13 +57,17 @@ public final class EchoServerMain {
         }
     }
 
-    static EchoServer start(String impl) throws Exception {
+    /** {@code tls} null: plain TCP. */
+    static EchoServer start(String impl, EchoTls tls) throws Exception {
+        if (tls != null && impl.equals("nio")) {
+            throw new IllegalArgumentException("the bare NIO echo has no TLS; --tls works with loopflux, reactor, netty, reactor-netty");
+        }
         return switch (impl) {
-            case "loopflux" -> new LoopfluxEcho();
-            case "netty" -> new NettyEcho();
+            case "loopflux" -> new LoopfluxEcho(tls);
+            case "netty" -> new NettyEcho(tls);
             case "nio" -> new BareNioEcho();
-            case "reactor" -> new ReactorApiEcho();
-            case "reactor-netty" -> new ReactorNettyEcho();
+            case "reactor" -> new ReactorApiEcho(tls);
+            case "reactor-netty" -> new ReactorNettyEcho(tls);
             default -> throw new IllegalArgumentException("unknown --impl " + impl + " (loopflux, reactor, netty, reactor-netty, nio)");
         };
     }

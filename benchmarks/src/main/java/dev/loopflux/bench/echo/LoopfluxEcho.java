@@ -5,20 +5,25 @@ import dev.loopflux.core.LoopOptions;
 import dev.loopflux.core.net.Connection;
 import dev.loopflux.core.net.TcpOptions;
 import dev.loopflux.core.net.TcpServer;
+import dev.loopflux.core.net.TlsOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
-/** The loop-core echo, one loop: {@code connection.send(connection.inbound())}. */
+/**
+ * The loop-core echo, one loop: {@code connection.send(connection.inbound())}; with TLS, the same
+ * with {@code TcpOptions.builder().tls(TlsOptions.server(key, certificate)...)}.
+ */
 final class LoopfluxEcho implements EchoServerMain.EchoServer {
     private final LoopGroup group;
     private final Server server;
 
-    LoopfluxEcho() throws IOException {
+    /** {@code tls} null: plain TCP. */
+    LoopfluxEcho(EchoTls tls) throws IOException {
         group = LoopGroup.create(LoopOptions.builder().name("loopflux-echo").loops(1).build());
-        server = new Server(group);
+        server = new Server(group, tls == null ? null : tls.loopfluxServer("loopflux"));
     }
 
     @Override
@@ -37,8 +42,13 @@ final class LoopfluxEcho implements EchoServerMain.EchoServer {
         private final TcpServer server;
 
         Server(LoopGroup group) throws IOException {
+            this(group, null);
+        }
+
+        /** {@code tls} null: plain TCP. */
+        Server(LoopGroup group, TlsOptions tls) throws IOException {
             server = TcpServer.bind(group, new InetSocketAddress("127.0.0.1", 0),
-                    TcpOptions.builder().maxConnections(100_000).build());
+                    TcpOptions.builder().maxConnections(100_000).tls(tls).build());
             server.connections().subscribe(new AcceptAll());
         }
 

@@ -5,27 +5,47 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 
 /**
  * Raw Netty NIO echo on one loop, written the way Netty's own example is, plus what a careful
- * Netty user adds for backpressure: stop reading while the channel is not writable.
+ * Netty user adds for backpressure: stop reading while the channel is not writable. With TLS, an
+ * {@link SslHandler} from a JDK-provider {@link SslContext} ({@link EchoTls#nettyServer()}) in
+ * front of the same handler.
  */
 final class NettyEcho implements EchoServerMain.EchoServer {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Channel channel;
 
-    NettyEcho() throws Exception {
+    /** {@code tls} null: plain TCP. */
+    NettyEcho(EchoTls tls) throws Exception {
+        Handler echo = new Handler();
+        ChannelHandler child = echo;
+        if (tls != null) {
+            SslContext context = tls.nettyServer();
+            child = new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel ch) {
+                    SslHandler ssl = context.newHandler(ch.alloc());
+                    EchoTls.reportEngine("netty", ssl.engine());
+                    ch.pipeline().addLast(ssl, echo);
+                }
+            };
+        }
         channel = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new Handler())
+                .childHandler(child)
                 .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
     }
 

@@ -2,19 +2,27 @@ package dev.loopflux.bench.echo;
 
 import dev.loopflux.core.LoopGroup;
 import dev.loopflux.core.LoopOptions;
+import dev.loopflux.core.net.TcpOptions;
 import dev.loopflux.reactor.DisposableServer;
 import dev.loopflux.reactor.TcpServer;
 import java.time.Duration;
 
-/** The Loopflux Reactor API echo, one loop: {@code (in, out) -> out.send(in.receive())}. */
+/**
+ * The Loopflux Reactor API echo, one loop: {@code (in, out) -> out.send(in.receive())}; with TLS,
+ * loop-core's {@code TlsOptions} given through {@code options(...)}.
+ */
 final class ReactorApiEcho implements EchoServerMain.EchoServer {
     private final LoopGroup group = LoopGroup.create(LoopOptions.builder().name("reactor-echo").loops(1).build());
     private final DisposableServer server;
 
-    ReactorApiEcho() {
+    /** {@code tls} null: plain TCP. */
+    ReactorApiEcho(EchoTls tls) {
+        // All options at once: options(UnaryOperator) copies the options it is given without TLS,
+        // so a later .maxConnections(...) would drop it.
+        TcpOptions options = TcpOptions.builder().maxConnections(100_000).tls(tls == null ? null : tls.loopfluxServer("reactor")).build();
         server = TcpServer.create()
                 .runOn(group)
-                .maxConnections(100_000)
+                .options(options)
                 .handle((in, out) -> out.send(in.receive()))
                 .bindNow();
     }
