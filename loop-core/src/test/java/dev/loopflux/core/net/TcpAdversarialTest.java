@@ -60,8 +60,14 @@ class TcpAdversarialTest {
         return Net.EchoHandler.serve(server);
     }
 
+    /**
+     * Tiny send buffers (so writes are partial) and 64-byte reads. Receive buffers stay at the
+     * system's size: a 4 KiB one fills with the overhead of small segments, Linux drops what
+     * comes next, and the connection crawls on retransmission back-off (seen as a test that took
+     * minutes now and then, with both loops idle and the kernel counting TCPRcvQDrop).
+     */
     private static TcpOptions tinySocketBuffers() {
-        return TcpOptions.builder().sendBufferSize(4096).receiveBufferSize(4096).readBufferSize(64).build();
+        return TcpOptions.builder().sendBufferSize(4096).readBufferSize(64).build();
     }
 
     @Test
@@ -69,11 +75,7 @@ class TcpAdversarialTest {
         Net.EchoHandler echo = startEchoServer(tinySocketBuffers());
         byte[] data = Net.random(MIB, 11);
         try (Socket socket = new Socket()) {
-            // The client's receive buffer stays at the system's size: one-byte reads from a 4 KiB
-            // buffer under loopback's 64 KiB MSS starve the kernel's window updates, and the
-            // server's kernel then waits on zero-window probes, backing off up to seconds each:
-            // a MiB took minutes now and then, with both loops idle. The server's own buffers are
-            // tiny, so its writes are still partial and its reads still small.
+            // The receive buffer stays at the system's size: see tinySocketBuffers().
             socket.setSendBufferSize(4096);
             socket.connect(server.localAddress(), 10_000);
             socket.setSoTimeout(10_000);
@@ -101,7 +103,7 @@ class TcpAdversarialTest {
     void oneMebibyteSurvivesAClientConnectionThatTakesOneSmallChunkAtATime() throws Exception {
         startEchoServer(tinySocketBuffers());
         Loop loop = group.next();
-        TcpOptions clientOptions = TcpOptions.builder().sendBufferSize(4096).receiveBufferSize(4096).readBufferSize(64).build();
+        TcpOptions clientOptions = tinySocketBuffers();
         Connection connection = Probe.single(TcpClient.connect(loop, server.localAddress(), clientOptions));
         byte[] data = Net.random(MIB, 12);
 
