@@ -161,6 +161,11 @@ final class TlsLayer {
                 releaseIn(in);
             }
         }
+        if (!handshaking && connection.isOpen() && (netIn != null || appIn != null)) {
+            // Application data came with the last handshake records: it is kept only now that
+            // the input buffer is released, and no readiness may come for it (the peer waits).
+            scheduleDrain();
+        }
         connection.updateInterest();
     }
 
@@ -232,9 +237,6 @@ final class TlsLayer {
             return;
         }
         connection.outbound.writable(); // sends that waited for the handshake
-        if (netIn != null || appIn != null) {
-            scheduleDrain(); // application data came with the last handshake records
-        }
     }
 
     private void handshakeTimedOut() {
