@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.ByteBuffer;
 import java.security.KeyStore;
 import java.security.Principal;
@@ -41,6 +43,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
@@ -194,6 +197,65 @@ class TlsAdversarialTest {
         assertThat(held.netOutSeen.get()).as(held.toString()).isPositive();
         served.echo().awaitComplete();
         await(served.connection().onClose());
+    }
+
+    /**
+     * A file sent through TLS (read on the loop, wrapped, written) to a peer reading in pieces of
+     * 1..256 bytes through a 4 KiB receive buffer, the server's send buffer 4 KiB: the file's
+     * records are taken by the kernel in parts, and the send completes only once the last was.
+     */
+    @Test
+    void aFileSentThroughTlsSurvivesPartialWritesToASlowReader(@TempDir Path dir) throws Exception {
+        int size = 4 * MIB + 123;
+        byte[] content = Net.random(size, 61);
+        Path file = Files.write(dir.resolve("payload.bin"), content);
+        group = LoopGroup.create("tls-adversarial", 2);
+        server = TcpServer.bind(group, Net.LOCALHOST_ANY_PORT, TcpOptions.builder().sendBufferSize(4096)
+                .tls(TlsFixtures.serverOptions().build()).build());
+        BlockingQueue<Recorder<Void>> sends = new LinkedBlockingQueue<>();
+        BlockingQueue<Connection> accepted = new LinkedBlockingQueue<>();
+        BlockingQueue<Recorder<ByteBuffer>> inbounds = new LinkedBlockingQueue<>();
+        server.connections().subscribe(new Subscriber<>() {
+            @Override
+            public void onSubscribe(Subscription s) {
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(Connection connection) {
+                accepted.add(connection);
+                inbounds.add(Recorder.subscribe(connection.inbound(), Long.MAX_VALUE));
+                Recorder<Void> sent = Recorder.subscribe(connection.sendFile(file), 1);
+                sent.terminal.thenRun(connection::shutdownOutput);
+                sends.add(sent);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onComplete() {
+            }
+        });
+        TlsPeer peer = peer(4096, 0, TlsPeer.randomSizes(256, 63));
+        peer.handshake(false);
+        Connection connection = accepted.poll(10, SECONDS);
+        assertThat(connection).isNotNull();
+        TlsTesting.Held held = TlsTesting.Held.sample(connection);
+        cleanup.add(held);
+
+        CRC32 crc = new CRC32();
+        long received = TlsTesting.readToCloseNotify(peer, crc, connection); // the server's close_notify after the file
+        held.stop();
+        assertThat(received).isEqualTo(size);
+        assertThat(crc.getValue()).isEqualTo(Net.crc(content));
+        sends.poll(10, SECONDS).awaitComplete();
+        assertThat(held.netOutSeen.get()).as(held.toString()).isPositive();
+        assertThat(held.maxNetOut.get()).as(held.toString()).isLessThanOrEqualTo(4L * connection.tlsSession().getPacketBufferSize());
+        peer.writeRaw(peer.closeNotify());
+        inbounds.poll(10, SECONDS).awaitComplete(); // the peer's close_notify: both sides done, the connection closes
+        await(connection.onClose());
     }
 
     // ---- application data right behind the handshake -----------------------------------------

@@ -264,6 +264,79 @@ class TlsBadInputTest {
     }
 
     /**
+     * A client that sends half its ClientHello and hangs up: the server's connection fails with a
+     * handshake error saying the peer closed mid-record, well before the handshake timeout.
+     */
+    @Test
+    void aClientThatHangsUpInTheMiddleOfItsHelloFailsTheHandshakeSayingSo() throws Exception {
+        TcpServer server = bind(TlsFixtures.serverOptions().build());
+        Net.EchoHandler echo = Net.EchoHandler.serve(server);
+        Bystander bystander = Bystander.open(group().next(), server.localAddress(), trustingClient());
+        echo.next();
+
+        TlsPeer peer = tlsPeer(server);
+        peer.engine.beginHandshake();
+        byte[] hello = peer.wrapHandshake();
+        assertThat(hello[0]).as("a handshake record").isEqualTo((byte) 0x16);
+        Net.Served served = echo.next();
+        peer.writeRaw(Arrays.copyOf(hello, hello.length / 2));
+        peer.socket.shutdownOutput();
+
+        Throwable error = inboundError(served);
+        assertThat(error).isInstanceOf(TlsHandshakeException.class).isNotInstanceOf(TlsHandshakeTimeoutException.class)
+                .hasMessageContaining(peerOf(peer.socket))
+                .hasMessageContaining("closed the connection mid-record");
+        await(served.connection().onClose());
+
+        bystander.echoes(Net.random(20_000, 19));
+        assertThat(server.openConnections()).isEqualTo(1);
+    }
+
+    /**
+     * A JDK server on TLS 1.2 exchanges data with our client, then starts a second handshake
+     * (HelloRequest): our client refuses the renegotiation and fails the connection.
+     */
+    @Test
+    void aRenegotiationStartedByTheServerIsRefusedByOurClient() throws Exception {
+        javax.net.ssl.SSLServerSocket listener = (javax.net.ssl.SSLServerSocket) TlsFixtures.jdkContext(TlsFixtures.server())
+                .getServerSocketFactory().createServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+        cleanup.add(listener);
+        listener.setEnabledProtocols(new String[] {"TLSv1.2"});
+        byte[] ping = "ping".getBytes(US_ASCII);
+        CompletableFuture<Void> jdkServer = async("jdk-tls-server", () -> {
+            try (SSLSocket socket = (SSLSocket) listener.accept()) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write(ping);
+                socket.getOutputStream().flush();
+                byte[] pong = new byte[ping.length];
+                new DataInputStream(socket.getInputStream()).readFully(pong);
+                socket.startHandshake(); // HelloRequest
+                try {
+                    socket.getInputStream().read(); // until our client gives up on the connection
+                } catch (IOException e) {
+                    // expected: the client refused
+                }
+            }
+        });
+        Loop loop = group().next();
+        Bystander bystander = bystanderOnAGoodServer(loop);
+        Connection connection = Probe.single(TcpClient.connect(loop, listener.getLocalSocketAddress(),
+                client(TlsFixtures.clientOptions().protocols("TLSv1.2").build())));
+        Net.Tap in = new Net.Tap(connection.inbound());
+        Recorder<ByteBuffer> inbound = Recorder.subscribe(in, Long.MAX_VALUE);
+        in.whenBytes(ping.length).get(10, SECONDS);
+        Recorder.subscribe(connection.send(Probe.publisherOf(ByteBuffer.wrap(ping))), 1).awaitComplete();
+
+        Throwable error = inbound.awaitError();
+        assertThat(error).isInstanceOf(TlsException.class)
+                .hasMessageContaining("127.0.0.1:" + listener.getLocalPort())
+                .hasMessageContaining("renegotiation");
+        await(connection.onClose());
+        jdkServer.get(10, SECONDS);
+        bystander.echoes(Net.random(20_000, 20));
+    }
+
+    /**
      * A JDK client forced to TLS 1.2 exchanges data, then starts a second handshake: our server
      * refuses the renegotiation and fails the connection.
      */

@@ -134,6 +134,11 @@ final class TlsPeer implements AutoCloseable {
         }
     }
 
+    /** One wrap of a handshake message (the ClientHello, after {@code beginHandshake}), not yet written. */
+    byte[] wrapHandshake() throws IOException {
+        return wrap(EMPTY);
+    }
+
     private void runTasks() {
         Runnable task;
         while ((task = engine.getDelegatedTask()) != null) {
