@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import javax.crypto.AEADBadTagException;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
@@ -700,6 +701,9 @@ final class TlsLayer {
             // connection?", "Unrecognized record version TLSv0.0 , plaintext connection?"
             if (lower.contains("unrecognized ssl message") || lower.contains("plaintext connection")) {
                 return "the peer did not speak TLS: plain text or another protocol where a TLS record was expected (" + m + ")";
+            }
+            if (t instanceof AEADBadTagException || lower.contains("tag mismatch") || lower.contains("bad record mac")) {
+                return "a record failed its integrity check: altered on the way, or not sent in this session (" + m + ")";
             }
             if (lower.contains("received fatal alert")) {
                 return "the peer refused the handshake (" + m + ")";

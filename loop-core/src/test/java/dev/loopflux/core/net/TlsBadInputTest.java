@@ -337,6 +337,42 @@ class TlsBadInputTest {
     }
 
     /**
+     * A record whose ciphertext was altered on the way: the engine's integrity check fails, the
+     * connection fails with a {@link TlsException} carrying the engine's exception, and the peer
+     * is told why with an alert.
+     */
+    @Test
+    void aTamperedRecordFailsTheConnectionAndThePeerHearsWhy() throws Exception {
+        TcpServer server = bind(TlsFixtures.serverOptions().build());
+        Net.EchoHandler echo = Net.EchoHandler.serve(server);
+        Bystander bystander = Bystander.open(group().next(), server.localAddress(), trustingClient());
+        echo.next();
+
+        TlsPeer peer = tlsPeer(server);
+        peer.handshake(false);
+        Net.Served served = echo.next();
+        byte[] first = Net.random(3000, 21);
+        peer.writeRaw(peer.records(first));
+        assertThat(peer.readExactly(first.length)).isEqualTo(first);
+        byte[] record = peer.records(Net.random(1000, 22));
+        record[record.length / 2] ^= 0x40; // one bit of the ciphertext
+        peer.writeRaw(record);
+
+        Throwable error = inboundError(served);
+        assertThat(error).isInstanceOf(TlsException.class).isNotInstanceOf(TlsHandshakeException.class)
+                .hasMessageContaining(peerOf(peer.socket))
+                .hasMessageContaining("failed its integrity check")
+                .hasCauseInstanceOf(SSLException.class);
+        assertThat(served.tap().bytes.get()).isEqualTo(first.length);
+        Throwable heard = catchThrowable(peer::readData);
+        assertThat(heard).as("the alert the server sent").isInstanceOf(SSLException.class).hasMessageContaining("bad_record_mac");
+        await(served.connection().onClose());
+
+        bystander.echoes(Net.random(20_000, 23));
+        assertThat(server.openConnections()).isEqualTo(1);
+    }
+
+    /**
      * A JDK client forced to TLS 1.2 exchanges data, then starts a second handshake: our server
      * refuses the renegotiation and fails the connection.
      */
@@ -500,6 +536,37 @@ class TlsBadInputTest {
             in.readAllBytes(); // then the client closed
         }
         bystander.echoes(Net.random(20_000, 18));
+    }
+
+    /**
+     * A server that reads the ClientHello and then shuts its output down: our client's connect
+     * fails with a handshake error saying the peer closed the connection.
+     */
+    @Test
+    void aServerThatHangsUpDuringTheHandshakeFailsTheConnectSayingSo() throws Exception {
+        Loop loop = group().next();
+        Bystander bystander = bystanderOnAGoodServer(loop);
+        ServerSocket listener = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+        cleanup.add(listener);
+        CompletableFuture<Void> hangingUp = async("hanging-up-server", () -> {
+            try (Socket socket = listener.accept()) {
+                socket.setSoTimeout(10_000);
+                DataInputStream in = new DataInputStream(socket.getInputStream());
+                byte[] header = new byte[5];
+                in.readFully(header);
+                assertThat(header[0]).as("a handshake record").isEqualTo((byte) 0x16);
+                in.readFully(new byte[((header[3] & 0xff) << 8) | (header[4] & 0xff)]); // the whole ClientHello: no reset
+                socket.shutdownOutput(); // FIN
+                assertThat(in.read()).as("the client closed").isEqualTo(-1);
+            }
+        });
+
+        Throwable error = Probe.error(TcpClient.connect(loop, listener.getLocalSocketAddress(), trustingClient()));
+        assertThat(error).isInstanceOf(TlsHandshakeException.class)
+                .hasMessageContaining("127.0.0.1:" + listener.getLocalPort())
+                .hasMessageContaining("closed the connection");
+        hangingUp.get(10, SECONDS);
+        bystander.echoes(Net.random(20_000, 24));
     }
 
     // ---- helpers -------------------------------------------------------------------------------
