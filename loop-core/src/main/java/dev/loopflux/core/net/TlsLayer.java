@@ -4,6 +4,7 @@ import dev.loopflux.core.BlockingPool;
 import dev.loopflux.core.TimerHandle;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.util.ArrayList;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import javax.crypto.AEADBadTagException;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
@@ -313,8 +315,10 @@ final class TlsLayer {
             return;
         }
         connection.outbound.writable(); // sends that waited for the handshake
-        if (netIn != null || appIn != null) {
-            scheduleDrain(); // application data came with the last handshake records
+        if (connection.isOpen() && (netIn != null || appIn != null)) {
+            // Application data came with the last handshake records (drive() kept it in netIn
+            // before calling here): no readiness will come for it, and the peer may be waiting.
+            scheduleDrain();
         }
     }
 
@@ -781,15 +785,24 @@ final class TlsLayer {
         return ByteBuffer.allocate(a.remaining() + b.remaining()).put(a).put(b).flip();
     }
 
-    /** What went wrong, in words, from the engine's exception and its causes. */
+    /**
+     * What went wrong, in words, from the engine's exception and its causes. A certificate's
+     * validity is looked for first, down the whole chain: the JDK wraps it in a PKIX failure
+     * ("PKIX path validation failed: ... validity check failed") that would otherwise read as
+     * "not trusted".
+     */
     static String reason(SSLException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof CertificateExpiredException) {
+            if (t instanceof CertificateExpiredException
+                    || (t instanceof CertPathValidatorException v && v.getReason() == CertPathValidatorException.BasicReason.EXPIRED)) {
                 return "the certificate has expired (" + t.getMessage() + ")";
             }
-            if (t instanceof CertificateNotYetValidException) {
+            if (t instanceof CertificateNotYetValidException
+                    || (t instanceof CertPathValidatorException v && v.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID)) {
                 return "the certificate is not yet valid (" + t.getMessage() + ")";
             }
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
             String m = String.valueOf(t.getMessage());
             String lower = m.toLowerCase(Locale.ROOT);
             if (lower.contains("no subject alternative") || lower.contains("no name matching")) {
@@ -798,8 +811,13 @@ final class TlsLayer {
             if (lower.contains("unable to find valid certification path") || lower.contains("pkix path")) {
                 return "the certificate is not trusted (" + m + ")";
             }
-            if (lower.contains("unsupported or unrecognized ssl message")) {
-                return "the peer did not speak TLS: plain text or another protocol where a TLS record was expected";
+            // "Unsupported or unrecognized SSL message", "Unrecognized SSL message, plaintext
+            // connection?", "Unrecognized record version TLSv0.0 , plaintext connection?"
+            if (lower.contains("unrecognized ssl message") || lower.contains("plaintext connection")) {
+                return "the peer did not speak TLS: plain text or another protocol where a TLS record was expected (" + m + ")";
+            }
+            if (t instanceof AEADBadTagException || lower.contains("tag mismatch") || lower.contains("bad record mac")) {
+                return "a record failed its integrity check: altered on the way, or not sent in this session (" + m + ")";
             }
             if (lower.contains("received fatal alert")) {
                 return "the peer refused the handshake (" + m + ")";
