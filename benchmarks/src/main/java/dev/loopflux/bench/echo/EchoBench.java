@@ -290,8 +290,12 @@ public final class EchoBench {
 
         static ServerProcess start(String impl, Mode mode) throws IOException {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            List<String> command = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-                    EchoServerMain.class.getName(), "--impl", impl));
+            List<String> command = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx1g"));
+            String extra = System.getProperty("loopflux.bench.serverJvmArgs", "").trim(); // -Xlog:gc, say
+            if (!extra.isEmpty()) {
+                command.addAll(List.of(extra.split("\\s+")));
+            }
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), EchoServerMain.class.getName(), "--impl", impl));
             if (mode.tls() != null) {
                 command.add("--tls");
                 command.add(mode.tls().keyStore.toString());
