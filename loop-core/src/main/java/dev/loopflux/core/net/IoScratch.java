@@ -23,6 +23,12 @@ final class IoScratch {
     private ByteBuffer tlsOut = EMPTY;
     private ByteBuffer tlsApp = EMPTY;
     private ByteBuffer tlsFile;
+    /**
+     * Heap buffers a connection kept records in and emptied since: they take the scratch buffers'
+     * place when those change hands (see {@link #keepTlsIn}). At most {@link #MAX_SPARES}.
+     */
+    private final java.util.ArrayDeque<ByteBuffer> spares = new java.util.ArrayDeque<>();
+    private static final int MAX_SPARES = 16;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     static IoScratch get() {
@@ -54,10 +60,45 @@ final class IoScratch {
         return tlsIn.clear();
     }
 
+    /** Gives back a buffer from {@link #claimTlsIn}, or one a connection kept and emptied. */
     void releaseTlsIn(ByteBuffer buffer) {
         if (buffer == tlsIn) {
             tlsInBusy = false;
+        } else {
+            giveBack(buffer);
         }
+    }
+
+    /**
+     * A connection keeps records it read in {@code buffer} (claimed with {@link #claimTlsIn}, or
+     * its own): the buffer becomes the connection's, and a spare becomes the scratch buffer.
+     */
+    ByteBuffer keepTlsIn(ByteBuffer buffer) {
+        if (buffer == tlsIn) {
+            tlsIn = spare(buffer.capacity());
+            tlsInBusy = false;
+        }
+        return buffer;
+    }
+
+    /** As {@link #keepTlsIn}, for records the kernel did not take: {@code buffer} is {@link #tlsOut}'s. */
+    ByteBuffer keepTlsOut(ByteBuffer buffer) {
+        if (buffer == tlsOut) {
+            tlsOut = spare(buffer.capacity());
+        }
+        return buffer;
+    }
+
+    /** A buffer a connection kept records in, now empty. */
+    void giveBack(ByteBuffer buffer) {
+        if (spares.size() < MAX_SPARES) {
+            spares.addLast(buffer.clear());
+        }
+    }
+
+    private ByteBuffer spare(int capacity) {
+        ByteBuffer spare = spares.pollLast();
+        return spare != null && spare.capacity() >= capacity ? spare : ByteBuffer.allocate(capacity);
     }
 
     /** The buffer records are wrapped into, cleared, with at least {@code size} bytes of room. */

@@ -597,6 +597,7 @@ final class TlsLayer {
             return false;
         }
         netOut = null;
+        IoScratch.get().giveBack(out);
         return true;
     }
 
@@ -644,14 +645,14 @@ final class TlsLayer {
     /** Writes {@code out} (scratch, read mode), keeping what the kernel refuses in {@link #netOut}. */
     private void write(ByteBuffer out) throws IOException {
         if (netOut != null) {
-            netOut = concat(netOut, out); // behind records still waiting: queue, do not write past them
+            netOut = append(netOut, out); // behind records still waiting: queue, do not write past them
             return;
         }
         if (connection.channel.write(out) > 0) {
             connection.didWrite();
         }
         if (out.hasRemaining()) {
-            netOut = ByteBuffer.allocate(out.remaining()).put(out).flip();
+            netOut = IoScratch.get().keepTlsOut(out); // the scratch changes hands: no copy
         }
     }
 
@@ -724,21 +725,28 @@ final class TlsLayer {
 
     /** The scratch input buffer in read mode, holding the records kept from before. */
     private ByteBuffer claimIn() {
-        int room = Math.max(packetSize(), connection.options.readBufferSize());
-        ByteBuffer in = IoScratch.get().claimTlsIn((netIn == null ? 0 : netIn.remaining()) + room);
-        if (netIn != null) {
-            in.put(netIn);
+        ByteBuffer kept = netIn;
+        if (kept != null) {
             netIn = null;
+            return kept; // records kept from before: go on in their buffer, no copy
         }
-        return in.flip();
+        int room = Math.max(packetSize(), connection.options.readBufferSize());
+        return IoScratch.get().claimTlsIn(room).flip();
     }
 
-    /** Keeps what is left of {@code in} (read mode) in {@link #netIn} and gives the scratch back. */
+    /**
+     * Keeps what is left of {@code in} (read mode) in {@link #netIn}: the buffer itself changes
+     * hands (the loop's scratch buffer becomes this connection's, and a spare takes its place),
+     * so that a record cut at the end of a read costs no copy and no allocation. An emptied buffer
+     * of this connection's goes back to the loop's spares.
+     */
     private void releaseIn(ByteBuffer in) {
+        IoScratch scratch = IoScratch.get();
         if (in.hasRemaining() && connection.isOpen()) {
-            netIn = ByteBuffer.allocate(in.remaining()).put(in).flip();
+            netIn = scratch.keepTlsIn(in);
+        } else {
+            scratch.releaseTlsIn(in);
         }
-        IoScratch.get().releaseTlsIn(in);
     }
 
     /**
@@ -751,7 +759,7 @@ final class TlsLayer {
         if (in.capacity() - in.remaining() < packet) {
             ByteBuffer larger = ByteBuffer.allocate(in.remaining() + room);
             larger.put(in);
-            IoScratch.get().releaseTlsIn(in);
+            IoScratch.get().releaseTlsIn(in.clear());
             in = larger;
         } else {
             in.compact();
@@ -781,8 +789,14 @@ final class TlsLayer {
         return false;
     }
 
-    private static ByteBuffer concat(ByteBuffer a, ByteBuffer b) {
-        return ByteBuffer.allocate(a.remaining() + b.remaining()).put(a).put(b).flip();
+    /** {@code queue} (read mode) with {@code more} behind it, in {@code queue}'s buffer if it has room. */
+    private static ByteBuffer append(ByteBuffer queue, ByteBuffer more) {
+        queue.compact();
+        if (queue.remaining() >= more.remaining()) {
+            return queue.put(more).flip();
+        }
+        queue.flip();
+        return ByteBuffer.allocate(queue.remaining() + more.remaining()).put(queue).put(more).flip();
     }
 
     /**
