@@ -833,11 +833,12 @@ final class TlsLayer {
             if (t instanceof AEADBadTagException || lower.contains("tag mismatch") || lower.contains("bad record mac")) {
                 return "a record failed its integrity check: altered on the way, or not sent in this session (" + m + ")";
             }
-            if (lower.contains("received fatal alert")) {
-                return "the peer refused the handshake (" + m + ")";
-            }
-            if (lower.contains("no appropriate protocol") || lower.contains("protocol_version")) {
+            if (lower.contains("no appropriate protocol") || lower.contains("protocol_version")
+                    || lower.contains("supported protocol versions")) {
                 return "no TLS version in common (" + m + ")";
+            }
+            if (lower.contains("received fatal alert")) {
+                return "the peer ended the session with a fatal alert (" + m + ")";
             }
             if (lower.contains("empty client certificate chain") || lower.contains("empty server certificate chain")) {
                 return "no certificate was presented (" + m + ")";

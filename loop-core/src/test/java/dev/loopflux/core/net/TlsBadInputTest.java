@@ -594,10 +594,10 @@ class TlsBadInputTest {
         return error;
     }
 
-    /** The server's side of a handshake the client refused: failed, saying the peer refused it. */
+    /** The server's side of a handshake the client refused: failed, saying the peer sent a fatal alert. */
     private static void assertRefusedByTheClient(Net.Served served) throws Exception {
         Throwable error = inboundError(served);
-        assertThat(error).isInstanceOf(TlsHandshakeException.class).hasMessageContaining("refused").hasCauseInstanceOf(SSLException.class);
+        assertThat(error).isInstanceOf(TlsHandshakeException.class).hasMessageContaining("fatal alert").hasCauseInstanceOf(SSLException.class);
         await(served.connection().onClose());
     }
 

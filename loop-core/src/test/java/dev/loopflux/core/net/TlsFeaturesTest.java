@@ -381,7 +381,8 @@ class TlsFeaturesTest {
                 .hasMessageContaining("127.0.0.1:" + server.port())
                 .hasMessageContaining("protocol_version");
         Throwable serverError = awaitFailure(echo.next().tap().terminal);
-        assertThat(serverError).isInstanceOf(TlsHandshakeException.class).hasMessageContaining("127.0.0.1:");
+        assertThat(serverError).isInstanceOf(TlsHandshakeException.class).hasMessageContaining("127.0.0.1:")
+                .hasMessageContaining("no TLS version in common");
         assertThat(serverError.getCause()).isInstanceOf(javax.net.ssl.SSLHandshakeException.class);
     }
 
