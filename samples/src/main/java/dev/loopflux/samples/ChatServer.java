@@ -4,6 +4,7 @@ import dev.loopflux.core.LoopGroup;
 import dev.loopflux.core.LoopOptions;
 import dev.loopflux.core.net.TcpOptions;
 import dev.loopflux.reactor.DisposableServer;
+import dev.loopflux.reactor.LoopSchedulers;
 import dev.loopflux.reactor.TcpInbound;
 import dev.loopflux.reactor.TcpOutbound;
 import dev.loopflux.reactor.TcpServer;
@@ -16,7 +17,6 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * A line-based chat with the Reactor API: every line a client sends goes to every other client,
@@ -26,7 +26,7 @@ import reactor.core.scheduler.Schedulers;
  * each one has not been sent yet) lives on one loop, the first, and is touched only there, so
  * there is no lock anywhere. A connection reaches the room by hopping onto its loop:
  * <ul>
- *   <li>its lines, with {@code publishOn(Schedulers.fromExecutor(roomLoop), 32)}: at most 32 of
+ *   <li>its lines, with {@code publishOn(LoopSchedulers.from(roomLoop), 32)}: at most 32 of
  *   a client's lines are on their way to the room at once; past that its socket is not read,
  *   and TCP slows the client down;</li>
  *   <li>its arrival, its requests for more lines and its departure, as tasks on the room's loop
@@ -58,9 +58,8 @@ final class ChatServer implements AutoCloseable {
     ChatServer(String host, int port, int loops, int outboxLines, TcpOptions options) {
         group = LoopGroup.create(LoopOptions.builder().name("chat").loops(loops).build());
         room = new ChatRoom(group.loops().get(0), outboxLines);
-        // Not LoopSchedulers.from(room loop): its workers have loop affinity, so publishOn asked
-        // for on a connection's loop would stay there. An executor scheduler always hops.
-        roomScheduler = Schedulers.fromExecutor(room.loop());
+        // Everything scheduled on it runs on the room's loop, whichever loop asks: publishOn hops.
+        roomScheduler = LoopSchedulers.from(room.loop());
         try {
             server = TcpServer.create()
                     .host(host)
