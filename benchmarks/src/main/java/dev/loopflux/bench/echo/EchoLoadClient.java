@@ -81,6 +81,15 @@ final class EchoLoadClient {
                         throw new IllegalStateException("connection " + conn.id + " of " + connections + ": no echo in the whole run");
                     }
                 }
+                if (all.size() > 1) { // fairness: a server that favours some connections starves the others
+                    long min = Long.MAX_VALUE;
+                    long max = 0;
+                    for (Conn conn : all) {
+                        min = Math.min(min, conn.echoes);
+                        max = Math.max(max, conn.echoes);
+                    }
+                    System.err.println("[load client] echoes per connection: min " + min + ", max " + max);
+                }
                 String session = all.isEmpty() ? "none" : all.get(0).channel.describe();
                 return new Result(counted[0], measure.toNanos() / 1e9, histogram, session);
             } finally {

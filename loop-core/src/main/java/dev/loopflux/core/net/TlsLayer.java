@@ -402,7 +402,6 @@ final class TlsLayer {
         ByteBuffer in = null;
         Inbound inbound = connection.inbound;
         int maxReads = connection.options.maxReadsPerReadiness();
-        boolean yielded = false;
         try {
             int reads = 0;
             while (connection.isOpen() && inbound.wantsRead() && !tasksRunning) {
@@ -437,7 +436,10 @@ final class TlsLayer {
                     // BUFFER_UNDERFLOW: a record is cut; read the rest
                 }
                 if (reads++ == maxReads) {
-                    yielded = true; // let other connections read; records read may be waiting in netIn
+                    // Let the other connections read. Only a record cut short is kept here (this
+                    // point is reached only when no whole record is left), so the rest of it, in
+                    // the kernel, brings OP_READ back: no task is needed, and none is queued (a
+                    // task would serve this connection again before the others' readiness).
                     break;
                 }
                 in = readMore(in);
@@ -463,9 +465,6 @@ final class TlsLayer {
                 releaseIn(in);
             }
             reading = false;
-        }
-        if (yielded && connection.isOpen()) {
-            scheduleDrain(); // the selector cannot see records already read: come back as a task
         }
         connection.updateInterest();
     }
