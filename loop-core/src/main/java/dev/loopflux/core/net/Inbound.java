@@ -136,6 +136,12 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
             }
             connection.didRead();
             deliver(ByteBuffer.allocate(n).put(buffer.flip()).flip());
+            if (n < size) {
+                // The kernel had no more: go back to select rather than pay a read that returns 0,
+                // and let the other connections have their turn (a peer that keeps sending would
+                // otherwise be read maxReadsPerReadiness times in a row, as in Netty's allocator).
+                break;
+            }
         }
         connection.updateInterest();
     }

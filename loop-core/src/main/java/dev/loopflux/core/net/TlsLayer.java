@@ -247,6 +247,8 @@ final class TlsLayer {
 
     /** What the last {@link #readMore} read: bytes, 0, or -1 at end of stream. */
     private int readResult;
+    /** The last {@link #readMore} got less than it asked for: the kernel had no more then. */
+    private boolean lastReadShort;
     /** Bytes the last {@link #wrap} produced. */
     private int produced;
     /** Size asked of the scratch plaintext buffer; doubled when the engine overflows it. */
@@ -435,13 +437,15 @@ final class TlsLayer {
                     }
                     // BUFFER_UNDERFLOW: a record is cut; read the rest
                 }
-                if (reads++ == maxReads) {
-                    // Let the other connections read. Only a record cut short is kept here (this
-                    // point is reached only when no whole record is left), so the rest of it, in
-                    // the kernel, brings OP_READ back: no task is needed, and none is queued (a
-                    // task would serve this connection again before the others' readiness).
+                if (reads == maxReads || (reads > 0 && lastReadShort)) {
+                    // Enough reads, or the last one found the kernel empty: let the other
+                    // connections read. Only a record cut short is kept here (this point is
+                    // reached only when no whole record is left), so the rest of it, in the
+                    // kernel, brings OP_READ back: no task is needed, and none is queued (a task
+                    // would serve this connection again before the others' readiness).
                     break;
                 }
+                reads++;
                 in = readMore(in);
                 if (readResult < 0) {
                     endOfStream(in);
@@ -764,9 +768,11 @@ final class TlsLayer {
             in.compact();
         }
         in.limit(Math.min(in.capacity(), in.position() + room));
+        int asked = in.remaining();
         int n = connection.channel.read(in);
         in.flip();
         readResult = n;
+        lastReadShort = n < asked;
         if (n > 0) {
             connection.didRead();
         }
