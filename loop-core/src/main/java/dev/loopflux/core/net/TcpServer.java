@@ -124,9 +124,12 @@ public final class TcpServer {
     }
 
     /**
-     * Registers the listener on the accepting loop, from that loop, and waits for it. On the loop
-     * thread itself (a {@link dev.loopflux.core.TestLoop}'s driver, or a task binding a server)
-     * it registers directly: a task queued there would only run after this method returned.
+     * Registers the listener on the accepting loop. On that loop's thread (a
+     * {@link dev.loopflux.core.TestLoop}'s driver, or a task binding a server) it registers at
+     * once; from any other thread it queues the registration as a task and returns without
+     * waiting, so that binding never blocks a thread, a loop's least of all. The task comes before
+     * anything asked of the server afterwards (those hop onto the same loop), and the kernel
+     * queues connections in the backlog meanwhile.
      */
     private void register() throws IOException {
         if (acceptLoop.inLoop()) {
@@ -137,26 +140,10 @@ public final class TcpServer {
                 throw new IOException("cannot register server " + Peers.describe(localAddress), e.getCause());
             }
         }
-        CompletableFuture<Void> done = new CompletableFuture<>();
         try {
-            acceptLoop.execute(() -> {
-                try {
-                    acceptor.registration = acceptLoop.register(channel, 0, acceptor).join();
-                    done.complete(null);
-                } catch (RuntimeException e) {
-                    done.completeExceptionally(e.getCause() != null ? e.getCause() : e);
-                }
-            });
-            done.get(10, TimeUnit.SECONDS);
+            acceptLoop.execute(acceptor::registerNow);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             throw new IOException("cannot register server " + Peers.describe(localAddress) + ": its loop is shut down", e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IOException("cannot register server " + Peers.describe(localAddress), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted registering " + Peers.describe(localAddress), e);
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new IOException("loop did not register server " + Peers.describe(localAddress) + " in 10 s", e);
         }
     }
 
@@ -404,6 +391,28 @@ public final class TcpServer {
                 pausedAfterError = false;
                 updateInterest();
             }, ACCEPT_ERROR_BACKOFF_MILLIS, TimeUnit.MILLISECONDS);
+        }
+
+        /** Accept loop: the registration {@link #register()} queued. */
+        void registerNow() {
+            if (!listening) {
+                return; // closed before its registration came round
+            }
+            try {
+                registration = acceptLoop.register(channel, 0, this).join();
+            } catch (RuntimeException e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                listening = false;
+                closeQuietly();
+                Subscriber<? super Connection> s = subscriber;
+                subscriber = null;
+                if (s != null) {
+                    s.onError(new IOException("cannot register server " + Peers.describe(localAddress), cause));
+                }
+                closed.complete(null);
+                return;
+            }
+            updateInterest(); // demand that came first, from a subscriber on this loop's own thread
         }
 
         private void updateInterest() {

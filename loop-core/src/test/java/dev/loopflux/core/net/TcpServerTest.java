@@ -56,6 +56,40 @@ class TcpServerTest {
     }
 
     @Test
+    void bindingFromAnotherLoopsThreadReturnsWithoutWaitingForTheAcceptingLoop() throws Exception {
+        group = LoopGroup.create("bind", 2);
+        Loop binding = group.loops().get(0);
+        Loop accepting = group.loops().get(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<Void> held = new CompletableFuture<>();
+        accepting.execute(() -> { // the accepting loop is busy (held on purpose, bounded) while the other binds
+            held.complete(null);
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        held.get(10, TimeUnit.SECONDS);
+        CompletableFuture<TcpServer> bound = new CompletableFuture<>();
+        binding.execute(() -> {
+            try {
+                bound.complete(TcpServer.bind(accepting, Net.LOCALHOST_ANY_PORT, TcpOptions.defaults()));
+            } catch (IOException | RuntimeException e) {
+                bound.completeExceptionally(e);
+            }
+        });
+        // Returns while the accepting loop is still held: the binding loop waited for nothing.
+        TcpServer server = bound.get(5, TimeUnit.SECONDS);
+        cleanup.add(() -> await(server.close()));
+        assertThat(release.getCount()).as("the accepting loop is still held").isEqualTo(1);
+        Net.EchoHandler.serve(server);
+        release.countDown();
+        byte[] data = Net.random(10_000, 3);
+        assertThat(Net.plainEcho(server.localAddress(), data)).isEqualTo(data); // registered once the loop came round
+    }
+
+    @Test
     void connectionsAreAcceptedOnlyAsTheSubscriberRequestsThem() throws Exception {
         Loop loop = Loop.create("acceptor");
         cleanup.add(() -> loop.shutdownGracefully().get(10, TimeUnit.SECONDS));
