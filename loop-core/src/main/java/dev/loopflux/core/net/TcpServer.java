@@ -76,7 +76,8 @@ public final class TcpServer {
 
     /**
      * Binds {@code address} and accepts on one loop of {@code group}, spreading connections over
-     * all of them.
+     * all of them. The bind is a system call made on the calling thread; the rest is handed to
+     * the accepting loop without waiting for it, so any thread may bind, a loop's included.
      *
      * @throws BindException naming the address, if it cannot be bound
      */
