@@ -363,17 +363,7 @@ class TlsAdversarialTest {
         int total = 16 * MIB;
         AtomicLong written = new AtomicLong();
         CRC32 sentCrc = new CRC32();
-        CompletableFuture<Void> writer = async("tls-peer-writer", () -> {
-            Random random = new Random(31);
-            byte[] chunk = new byte[8192];
-            while (written.get() < total) {
-                random.nextBytes(chunk);
-                peer.writeRaw(peer.records(chunk));
-                sentCrc.update(chunk);
-                written.addAndGet(chunk.length);
-            }
-            peer.writeRaw(peer.closeNotify());
-        });
+        CompletableFuture<Void> writer = writeRecordsFlatOut(peer, total, 31, written, sentCrc);
         Object first = CompletableFuture.anyOf(TlsTesting.whenStalled(sampler(), 15, written::get, served.tap().bytes::get), writer)
                 .get(20, SECONDS);
         assertThat(first).as("the writer finished %d MiB: nothing pushed back", total / MIB).isInstanceOf(long[].class);
@@ -447,17 +437,7 @@ class TlsAdversarialTest {
         int total = 16 * MIB;
         AtomicLong written = new AtomicLong();
         CRC32 sentCrc = new CRC32();
-        CompletableFuture<Void> writer = async("tls-peer-writer", () -> {
-            Random random = new Random(33);
-            byte[] chunk = new byte[8192];
-            while (written.get() < total) {
-                random.nextBytes(chunk);
-                peer.writeRaw(peer.records(chunk));
-                sentCrc.update(chunk);
-                written.addAndGet(chunk.length);
-            }
-            peer.writeRaw(peer.closeNotify());
-        });
+        CompletableFuture<Void> writer = writeRecordsFlatOut(peer, total, 33, written, sentCrc);
         Object first = CompletableFuture.anyOf(TlsTesting.whenStalled(sampler(), 15, written::get), writer).get(20, SECONDS);
         assertThat(first).as("the writer finished %d MiB: the server read on without demand", total / MIB).isInstanceOf(long[].class);
         long stalledAt = ((long[]) first)[0];
@@ -640,5 +620,20 @@ class TlsAdversarialTest {
         public X509Certificate[] getAcceptedIssuers() {
             return delegate.getAcceptedIssuers();
         }
+    }
+
+    /** On a thread of its own: {@code total} random bytes as records, counted and summed, then close_notify. */
+    private static CompletableFuture<Void> writeRecordsFlatOut(TlsPeer peer, int total, long seed, AtomicLong written, CRC32 crc) {
+        return async("tls-peer-writer", () -> {
+            Random random = new Random(seed);
+            byte[] chunk = new byte[8192];
+            while (written.get() < total) {
+                random.nextBytes(chunk);
+                peer.writeRaw(peer.records(chunk));
+                crc.update(chunk);
+                written.addAndGet(chunk.length);
+            }
+            peer.writeRaw(peer.closeNotify());
+        });
     }
 }

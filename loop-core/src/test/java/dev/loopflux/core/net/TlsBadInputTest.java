@@ -116,6 +116,12 @@ class TlsBadInputTest {
         return TlsPeer.client(plainSocket(server.localAddress()), TlsFixtures.jdkContext(null), () -> 16 * 1024);
     }
 
+    /** The server goes on: the bystander still echoes, and it is the only connection left open. */
+    private static void assertTheServerGoesOn(TcpServer server, Bystander bystander, long seed) throws Exception {
+        bystander.echoes(Net.random(20_000, seed));
+        assertThat(server.openConnections()).isEqualTo(1);
+    }
+
     private static String peerOf(Socket socket) {
         return "127.0.0.1:" + socket.getLocalPort();
     }
@@ -143,8 +149,7 @@ class TlsBadInputTest {
         byte[] answer = readUntilClosed(plain);
         assertThat(answer.length == 0 || answer[0] == 0x15).as("a TLS alert record, not %s", Arrays.toString(answer)).isTrue();
 
-        bystander.echoes(Net.random(20_000, 2));
-        assertThat(server.openConnections()).isEqualTo(1);
+        assertTheServerGoesOn(server, bystander, 2);
     }
 
     @Test
@@ -173,8 +178,7 @@ class TlsBadInputTest {
         assertThat(served.tap().bytes.get()).as("nothing of the cut record is delivered").isEqualTo(first.length);
         await(served.connection().onClose());
 
-        bystander.echoes(Net.random(20_000, 5));
-        assertThat(server.openConnections()).isEqualTo(1);
+        assertTheServerGoesOn(server, bystander, 5);
     }
 
     @Test
@@ -200,8 +204,7 @@ class TlsBadInputTest {
         assertThat(served.tap().bytes.get()).isEqualTo(first.length);
         await(served.connection().onClose());
 
-        bystander.echoes(Net.random(20_000, 7));
-        assertThat(server.openConnections()).isEqualTo(1);
+        assertTheServerGoesOn(server, bystander, 7);
     }
 
     /**
@@ -259,8 +262,7 @@ class TlsBadInputTest {
         await(served.connection().onClose());
         assertThat(silent.getInputStream().read()).as("the server closed the socket").isEqualTo(-1);
 
-        bystander.echoes(Net.random(20_000, 9));
-        assertThat(server.openConnections()).isEqualTo(1);
+        assertTheServerGoesOn(server, bystander, 9);
     }
 
     /**
@@ -288,8 +290,7 @@ class TlsBadInputTest {
                 .hasMessageContaining("closed the connection mid-record");
         await(served.connection().onClose());
 
-        bystander.echoes(Net.random(20_000, 19));
-        assertThat(server.openConnections()).isEqualTo(1);
+        assertTheServerGoesOn(server, bystander, 19);
     }
 
     /**
@@ -368,8 +369,7 @@ class TlsBadInputTest {
         assertThat(heard).as("the alert the server sent").isInstanceOf(SSLException.class).hasMessageContaining("bad_record_mac");
         await(served.connection().onClose());
 
-        bystander.echoes(Net.random(20_000, 23));
-        assertThat(server.openConnections()).isEqualTo(1);
+        assertTheServerGoesOn(server, bystander, 23);
     }
 
     /**
@@ -408,8 +408,7 @@ class TlsBadInputTest {
         assertThat(clientSide == null || clientSide instanceof IOException)
                 .as("the JDK client's renegotiation ends with the connection, not with %s", clientSide).isTrue();
 
-        bystander.echoes(Net.random(20_000, 10));
-        assertThat(server.openConnections()).isEqualTo(1);
+        assertTheServerGoesOn(server, bystander, 10);
     }
 
     @Test
@@ -432,8 +431,7 @@ class TlsBadInputTest {
         assertThat(error).isInstanceOfAny(ConnectionResetException.class, TlsException.class).hasMessageContaining(peer);
         await(served.connection().onClose());
 
-        bystander.echoes(Net.random(20_000, 12));
-        assertThat(server.openConnections()).isEqualTo(1);
+        assertTheServerGoesOn(server, bystander, 12);
     }
 
     // ---- the client's side ---------------------------------------------------------------------
