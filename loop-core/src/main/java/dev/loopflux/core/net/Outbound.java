@@ -251,18 +251,7 @@ final class Outbound {
                 }
                 continue;
             }
-            int count = 0;
-            for (Object item : pending) {
-                if (item == SHUTDOWN || item instanceof FileRegion) {
-                    break;
-                }
-                if (item instanceof ByteBuffer buffer) {
-                    gather[count++] = buffer;
-                    if (count == gather.length) {
-                        break;
-                    }
-                }
-            }
+            int count = gatherBuffers(gather);
             long written;
             try {
                 written = count == 1 ? connection.channel.write(gather[0]) : connection.channel.write(gather, 0, count);
@@ -282,6 +271,29 @@ final class Outbound {
                 return;
             }
         }
+    }
+
+    /**
+     * Puts the buffers at the head of {@link #pending} in {@code gather}, up to the first file
+     * region or shutdown marker (completed sends in between are passed over: they complete once
+     * the writer gets past them).
+     *
+     * @return how many
+     */
+    private int gatherBuffers(ByteBuffer[] gather) {
+        int count = 0;
+        for (Object item : pending) {
+            if (item == SHUTDOWN || item instanceof FileRegion) {
+                break;
+            }
+            if (item instanceof ByteBuffer buffer) {
+                gather[count++] = buffer;
+                if (count == gather.length) {
+                    break;
+                }
+            }
+        }
+        return count;
     }
 
     /**
@@ -315,15 +327,7 @@ final class Outbound {
                     tls.queueCloseNotify(); // passWritten shuts the output once it is flushed
                     continue;
                 }
-                for (Object item : pending) {
-                    if (!(item instanceof ByteBuffer buffer)) {
-                        break;
-                    }
-                    gather[count++] = buffer;
-                    if (count == gather.length) {
-                        break;
-                    }
-                }
+                count = gatherBuffers(gather);
                 long consumed = tls.wrapAndWrite(gather, count);
                 pendingBytes -= consumed;
                 if (consumed == 0 && !tls.wantsWrite()) {

@@ -153,7 +153,7 @@ final class TlsLayer {
                 }
                 HandshakeStatus status = engine.getHandshakeStatus();
                 if (status == HandshakeStatus.NEED_WRAP) {
-                    wrap(NO_BUFFERS, 1);
+                    wrapAndWrite(NO_BUFFERS, 1);
                     if (produced == 0 && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
                         failHandshake(new SSLException("the engine wants to send but produced nothing"));
                         return;
@@ -249,7 +249,7 @@ final class TlsLayer {
     private int readResult;
     /** The last {@link #readMore} got less than it asked for: the kernel had no more then. */
     private boolean lastReadShort;
-    /** Bytes the last {@link #wrap} produced. */
+    /** Bytes the last {@link #wrapAndWrite} produced. */
     private int produced;
     /** Size asked of the scratch plaintext buffer; doubled when the engine overflows it. */
     private int appBufferSize;
@@ -512,7 +512,7 @@ final class TlsLayer {
             return false;
         }
         while (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
-            wrap(NO_BUFFERS, 1); // a key update's answer, say
+            wrapAndWrite(NO_BUFFERS, 1); // a key update's answer, say
             if (produced == 0) {
                 break;
             }
@@ -553,7 +553,7 @@ final class TlsLayer {
             return;
         }
         if (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
-            wrap(NO_BUFFERS, 1); // close_notify in answer
+            wrapAndWrite(NO_BUFFERS, 1); // close_notify in answer
             flushNetOut();
         }
         if (engine.isOutboundDone() && connection.isOpen()) {
@@ -606,16 +606,12 @@ final class TlsLayer {
 
     /**
      * Wraps plaintext from {@code sources[0, count)} into records, a few per system call, and
-     * writes them; what the kernel refuses stays in {@link #netOut}. Call with {@link #netOut}
-     * empty.
+     * writes them; what the kernel refuses stays in {@link #netOut} (and when records still wait
+     * there, the new ones queue behind them unwritten).
      *
      * @return plaintext bytes consumed
      */
     long wrapAndWrite(ByteBuffer[] sources, int count) throws IOException {
-        return wrap(sources, count);
-    }
-
-    private long wrap(ByteBuffer[] sources, int count) throws IOException {
         int packet = packetSize();
         ByteBuffer out = IoScratch.get().tlsOut(packet * RECORDS_PER_WRITE);
         long consumed = 0;
@@ -665,7 +661,7 @@ final class TlsLayer {
         chunk.limit((int) Math.min(chunk.capacity(), region.remaining()));
         region.readAt(chunk);
         chunk.flip();
-        long consumed = wrap(new ByteBuffer[] {chunk}, 1);
+        long consumed = wrapAndWrite(new ByteBuffer[] {chunk}, 1);
         region.advance(consumed);
     }
 
@@ -676,7 +672,7 @@ final class TlsLayer {
         }
         closeNotifyQueued = true;
         engine.closeOutbound();
-        wrap(NO_BUFFERS, 1);
+        wrapAndWrite(NO_BUFFERS, 1);
     }
 
     boolean closeNotifyFlushed() {
@@ -717,7 +713,7 @@ final class TlsLayer {
         try {
             engine.closeOutbound();
             if (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP && netOut == null) {
-                wrap(NO_BUFFERS, 1);
+                wrapAndWrite(NO_BUFFERS, 1);
             }
         } catch (IOException | RuntimeException e) {
             // the socket closes anyway
