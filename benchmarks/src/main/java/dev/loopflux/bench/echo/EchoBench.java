@@ -89,7 +89,7 @@ public final class EchoBench {
         for (String scenario : options.get("--scenarios").split(",")) {
             List<String[]> rows = new ArrayList<>();
             for (String impl : impls.split(",")) {
-                try (ServerProcess server = ServerProcess.start(impl, mode)) {
+                try (ServerProcess server = ServerProcess.start(impl, mode, scenario.equals("idle-warm"))) {
                     rows.add(run(scenario, impl, server, warmup, seconds, idle, mode));
                 } catch (Exception e) {
                     // One server failing (a stalled connection, say) is a result; the others still run.
@@ -108,6 +108,7 @@ public final class EchoBench {
             case "pingpong" -> load(impl, server, 1, 1, 64, warmup, seconds, mode);
             case "large" -> load(impl, server, 16, 4, 16384, warmup, seconds, mode);
             case "idle" -> idle(impl, server, idle, mode);
+            case "idle-warm" -> idleWarm(impl, server, idle, mode);
             case "slow" -> slowReaders(impl, server, 16, seconds, mode);
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         };
@@ -145,8 +146,50 @@ public final class EchoBench {
     /** Columns: impl, connections, RSS bytes/conn, heap bytes/conn. With TLS, each connection is a JDK {@link SSLSocket}. */
     static String[] idle(String impl, ServerProcess server, int count, Mode mode) throws Exception {
         long[] before = server.stats();
+        List<Closeable> open = openIdle(server, count, mode);
+        try {
+            long[] after = server.stats();
+            return new String[] {impl, String.valueOf(count),
+                    String.format("%,d", (after[0] - before[0]) * 1024 / count),
+                    String.format("%,d", (after[1] - before[1]) / count)};
+        } finally {
+            closeAll(open);
+        }
+    }
+
+    /**
+     * What an idle connection costs once the server is warm. The server's heap is touched at start
+     * ({@code -XX:+AlwaysPreTouch}, see {@link ServerProcess#start}) and a first round of N
+     * connections is opened and closed before the baseline, so the JIT's and the C library's
+     * one-time growth is not charged to the connections. Then RSS growth is what lies outside the
+     * Java heap, heap growth (after full GCs) what lies in it, and their sum the memory per
+     * connection. Columns: impl, connections, outside-heap RSS bytes/conn, heap bytes/conn, sum.
+     */
+    static String[] idleWarm(String impl, ServerProcess server, int count, Mode mode) throws Exception {
+        List<Closeable> warmUp = openIdle(server, count, mode);
+        for (Closeable c : warmUp) {
+            endAndAwaitClose(c);
+        }
+        long[] before = server.stats();
+        List<Closeable> open = openIdle(server, count, mode);
+        try {
+            long[] after = server.stats();
+            // The heap is touched as it is committed (pre-touch), so a heap that grew or shrank moves
+            // RSS by as much: that part is the heap's. What is left is outside it (signed: not hidden).
+            long outside = ((after[3] - before[3]) * 1024 - (after[2] - before[2])) / count;
+            long heap = (after[1] - before[1]) / count;
+            return new String[] {impl, String.valueOf(count), String.format("%,d", outside), String.format("%,d", heap),
+                    String.format("%,d", outside + heap)};
+        } finally {
+            closeAll(open);
+        }
+    }
+
+    /** {@code count} connections to the server, each after one 64-byte echo. */
+    private static List<Closeable> openIdle(ServerProcess server, int count, Mode mode) throws Exception {
         SSLContext tls = mode.clientContext();
         List<Closeable> open = new ArrayList<>(count);
+        boolean done = false;
         try {
             ByteBuffer message = ByteBuffer.allocate(64);
             ByteBuffer reply = ByteBuffer.allocate(64);
@@ -176,14 +219,39 @@ public final class EchoBench {
                     }
                 }
             }
-            long[] after = server.stats();
-            return new String[] {impl, String.valueOf(count),
-                    String.format("%,d", (after[0] - before[0]) * 1024 / count),
-                    String.format("%,d", (after[1] - before[1]) / count)};
+            done = true;
+            return open;
         } finally {
-            for (Closeable c : open) {
-                c.close();
+            if (!done) {
+                closeAll(open);
             }
+        }
+    }
+
+    /**
+     * Ends the client's side and waits until the server has closed its own (every echo server
+     * closes when its input ends), so that the server's connection is gone before a baseline.
+     */
+    private static void endAndAwaitClose(Closeable connection) throws IOException {
+        try (connection) {
+            if (connection instanceof SSLSocket s) {
+                s.shutdownOutput(); // TLS 1.3 close_notify; the server answers with its own
+                while (s.getInputStream().read() >= 0) {
+                    // nothing more is echoed
+                }
+            } else if (connection instanceof SocketChannel c) {
+                c.shutdownOutput();
+                c.socket().setSoTimeout(30_000);
+                if (c.socket().getInputStream().read() >= 0) {
+                    throw new IOException("server echoed after the input ended");
+                }
+            }
+        }
+    }
+
+    private static void closeAll(List<Closeable> open) throws IOException {
+        for (Closeable c : open) {
+            c.close();
         }
     }
 
@@ -231,6 +299,7 @@ public final class EchoBench {
     private static void print(String scenario, Mode mode, List<String[]> rows) {
         String[] header = switch (scenario) {
             case "idle" -> new String[] {"impl", "connections", "RSS B/conn", "heap B/conn"};
+            case "idle-warm" -> new String[] {"impl", "connections", "RSS outside the heap B/conn", "heap B/conn", "sum B/conn"};
             case "slow" -> new String[] {"impl", "taken from clients", "server RSS growth MB"};
             default -> new String[] {"impl", "msgs/s", "p50 us", "p99 us", "server CPU us/msg"};
         };
@@ -240,7 +309,7 @@ public final class EchoBench {
         for (String[] row : rows) {
             System.out.println(String.join(" | ", row));
         }
-        if (header.length == 5) {
+        if (header[1].equals("msgs/s")) {
             printRatios(rows);
         }
         System.out.flush();
@@ -289,8 +358,16 @@ public final class EchoBench {
         }
 
         static ServerProcess start(String impl, Mode mode) throws IOException {
+            return start(impl, mode, false);
+        }
+
+        /** {@code preTouch}: the heap's pages are touched at start, so that heap use adds no RSS (for {@code idle-warm}). */
+        static ServerProcess start(String impl, Mode mode, boolean preTouch) throws IOException {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             List<String> command = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx1g"));
+            if (preTouch) {
+                command.add("-XX:+AlwaysPreTouch");
+            }
             String extra = System.getProperty("loopflux.bench.serverJvmArgs", "").trim(); // -Xlog:gc, say
             if (!extra.isEmpty()) {
                 command.addAll(List.of(extra.split("\\s+")));
@@ -318,7 +395,7 @@ public final class EchoBench {
             return -1;
         }
 
-        /** {rssKb, heapBytes} as the server reports them after a GC. */
+        /** {rssKb, heapBytes, heapCommittedBytes, rssAfterGcKb} as the server reports them (the heap after full GCs). */
         long[] stats() throws IOException {
             in.write("stats\n".getBytes(StandardCharsets.US_ASCII));
             in.flush();
@@ -327,7 +404,11 @@ public final class EchoBench {
                 throw new IOException("bad stats line: " + line);
             }
             String[] parts = line.split(" ");
-            return new long[] {Long.parseLong(parts[1].split("=")[1]), Long.parseLong(parts[2].split("=")[1])};
+            long[] stats = new long[parts.length - 1];
+            for (int i = 1; i < parts.length; i++) {
+                stats[i - 1] = Long.parseLong(parts[i].split("=")[1]);
+            }
+            return stats;
         }
 
         @Override

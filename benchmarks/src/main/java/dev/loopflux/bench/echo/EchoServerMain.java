@@ -6,12 +6,14 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import javax.management.JMException;
+import javax.management.ObjectName;
 
 /**
  * One echo server in a process of its own, so that its CPU time and memory can be read apart
  * from the load client's. Prints {@code LISTENING <port>} when ready; then reads commands on
- * standard input: {@code stats} prints {@code STATS rssKb=<n> heapBytes=<n>} (heap measured after
- * a full GC); end of input stops it.
+ * standard input: {@code stats} prints {@code STATS rssKb=<n> heapBytes=<n> heapCommittedBytes=<n>
+ * rssAfterGcKb=<n>} (heap and the last RSS measured after full GCs); end of input stops it.
  *
  * <p>{@code java -cp loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoServerMain --impl loopflux|reactor|netty|reactor-netty|nio [--tls KEYSTORE]}
  *
@@ -43,6 +45,7 @@ public final class EchoServerMain {
                 throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
+        trimNativeHeap(); // the first use makes the platform MBean server: not between two measurements
         try (EchoServer server = start(impl, tls)) {
             System.out.println("LISTENING " + server.port());
             System.out.flush();
@@ -50,7 +53,12 @@ public final class EchoServerMain {
             String line;
             while ((line = in.readLine()) != null) {
                 if (line.equals("stats")) {
-                    System.out.println("STATS rssKb=" + rssKb() + " heapBytes=" + heapAfterGc());
+                    long rss = rssKb(); // before the GCs, which touch memory of their own
+                    long heap = heapAfterGc();
+                    long committed = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
+                    trimNativeHeap();
+                    System.out.println("STATS rssKb=" + rss + " heapBytes=" + heap + " heapCommittedBytes=" + committed
+                            + " rssAfterGcKb=" + rssKb());
                     System.out.flush();
                 }
             }
@@ -79,6 +87,20 @@ public final class EchoServerMain {
             }
         }
         return -1;
+    }
+
+    /**
+     * Gives the C library's free memory back to the system ({@code jcmd PID System.trim_native_heap}),
+     * so that the RSS read next is memory in use, not what the JIT's arenas or a closed
+     * connection's buffers left free inside malloc. A JDK without the command measures without it.
+     */
+    static void trimNativeHeap() {
+        try {
+            ManagementFactory.getPlatformMBeanServer().invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                    "systemTrimNativeHeap", new Object[] {new String[0]}, new String[] {String[].class.getName()});
+        } catch (JMException e) {
+            System.err.println("cannot trim the native heap: " + e);
+        }
     }
 
     static long heapAfterGc() {

@@ -47,7 +47,7 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
             try {
                 connection.loop.execute(() -> subscribeNow(s));
             } catch (java.util.concurrent.RejectedExecutionException e) {
-                TcpConnection.reject(s, new ConnectionClosedException("connection to " + connection.peer + " closed: its loop shut down"));
+                TcpConnection.reject(s, new ConnectionClosedException("connection to " + connection.peer() + " closed: its loop shut down"));
             }
         }
     }
@@ -55,7 +55,7 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
     private void subscribeNow(Subscriber<? super ByteBuffer> s) {
         if (subscribed) {
             TcpConnection.reject(s, new IllegalStateException(
-                    "inbound of connection to " + connection.peer + " already has a subscriber; it allows one"));
+                    "inbound of connection to " + connection.peer() + " already has a subscriber; it allows one"));
             return;
         }
         subscribed = true;
@@ -63,7 +63,7 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
         s.onSubscribe(this);
         if (!connection.isOpen() && !terminated) {
             terminate().onError(closedCause != null ? closedCause
-                    : new ConnectionClosedException("connection to " + connection.peer + " is closed"));
+                    : new ConnectionClosedException("connection to " + connection.peer() + " is closed"));
         }
     }
 
@@ -78,7 +78,7 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
         }
         if (n <= 0) {
             IllegalArgumentException error = new IllegalArgumentException(
-                    "§3.9 violated: request(" + n + ") on the inbound of " + connection.peer + "; it must be positive");
+                    "§3.9 violated: request(" + n + ") on the inbound of " + connection.peer() + "; it must be positive");
             connection.closeWith(error); // signals it to the subscriber (after onNext returns, if inside it)
             return;
         }
@@ -102,7 +102,7 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
         }
         terminated = true;
         subscriber = null;
-        connection.closeWith(new ConnectionClosedException("inbound of connection to " + connection.peer + " cancelled"));
+        connection.closeWith(new ConnectionClosedException("inbound of connection to " + connection.peer() + " cancelled"));
     }
 
     boolean wantsRead() {
@@ -124,7 +124,7 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
             try {
                 n = connection.channel.read(buffer);
             } catch (IOException e) {
-                connection.closeWith(Peers.translate(e, "read from", connection.peer));
+                connection.closeWith(Peers.translate(e, "read from", connection.peer()));
                 return;
             }
             if (n == 0) {

@@ -85,7 +85,7 @@ final class Outbound {
         try {
             connection.loop.execute(() -> subscribeNow(send.get(), downstream));
         } catch (RejectedExecutionException e) {
-            TcpConnection.reject(downstream, new ConnectionClosedException("connection to " + connection.peer + " closed: its loop shut down"));
+            TcpConnection.reject(downstream, new ConnectionClosedException("connection to " + connection.peer() + " closed: its loop shut down"));
         }
     }
 
@@ -97,7 +97,7 @@ final class Outbound {
         if (closedCause != null) {
             op.fail(closedCause);
         } else if (shutdownRequested) {
-            op.fail(new ConnectionClosedException("output to " + connection.peer + " is shut down"));
+            op.fail(new ConnectionClosedException("output to " + connection.peer() + " is shut down"));
         } else if (active == null && (waiting == null || waiting.isEmpty())) {
             activate(op);
         } else {
@@ -256,7 +256,7 @@ final class Outbound {
             try {
                 written = count == 1 ? connection.channel.write(gather[0]) : connection.channel.write(gather, 0, count);
             } catch (IOException e) {
-                connection.closeWith(Peers.translate(e, "write to", connection.peer));
+                connection.closeWith(Peers.translate(e, "write to", connection.peer()));
                 return;
             } finally {
                 Arrays.fill(gather, 0, count, null); // never keep a user's buffer alive
@@ -331,18 +331,18 @@ final class Outbound {
                 long consumed = tls.wrapAndWrite(gather, count);
                 pendingBytes -= consumed;
                 if (consumed == 0 && !tls.wantsWrite()) {
-                    connection.closeWith(new ConnectionClosedException("TLS session with " + connection.peer
+                    connection.closeWith(new ConnectionClosedException("TLS session with " + connection.peer()
                             + " is closed: the bytes cannot be sent"));
                     return;
                 }
             } catch (javax.net.ssl.SSLException e) {
-                connection.closeWith(new TlsException("TLS with " + connection.peer + " failed: " + TlsLayer.reason(e), e));
+                connection.closeWith(new TlsException("TLS with " + connection.peer() + " failed: " + TlsLayer.reason(e), e));
                 return;
             } catch (java.nio.file.FileSystemException e) {
                 connection.closeWith(e); // the file was cut short: the peer would get a truncated stream
                 return;
             } catch (IOException e) {
-                connection.closeWith(Peers.translate(e, "write to", connection.peer));
+                connection.closeWith(Peers.translate(e, "write to", connection.peer()));
                 return;
             } finally {
                 Arrays.fill(gather, 0, count, null); // never keep a user's buffer alive
@@ -362,7 +362,7 @@ final class Outbound {
             connection.closeWith(e); // the file was cut short: the peer would get a truncated stream
             return false;
         } catch (IOException e) {
-            connection.closeWith(Peers.translate(e, "sendfile of " + region.path + " to", connection.peer));
+            connection.closeWith(Peers.translate(e, "sendfile of " + region.path + " to", connection.peer()));
             return false;
         }
         if (written > 0) {
@@ -406,7 +406,7 @@ final class Outbound {
         try {
             connection.channel.shutdownOutput();
         } catch (IOException e) {
-            connection.closeWith(Peers.translate(e, "shutdown of output to", connection.peer));
+            connection.closeWith(Peers.translate(e, "shutdown of output to", connection.peer()));
             return;
         }
         outputShut = true;

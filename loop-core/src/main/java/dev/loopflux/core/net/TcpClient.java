@@ -139,7 +139,7 @@ public final class TcpClient {
                     }
                 }
                 boolean connectedNow = channel.connect(address);
-                connection = new TcpConnection(loop, channel, address, options, () -> { });
+                connection = new TcpConnection(loop, channel, address, options, c -> { });
                 if (connectedNow) {
                     connection.start(0, this);
                     connection.connected(this);

@@ -5,6 +5,8 @@ import dev.loopflux.core.IoRegistration;
 import dev.loopflux.core.Loop;
 import dev.loopflux.core.TimerHandle;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -14,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
 
@@ -25,19 +28,34 @@ import org.reactivestreams.Subscriber;
  * anywhere). Public methods hop onto the loop.
  */
 final class TcpConnection implements Connection, IoHandler {
+    /** {@link #onClose()} of every connection asked only after it closed. */
+    private static final CompletionStage<Void> CLOSED = CompletableFuture.completedStage(null);
+    private static final VarHandle CLOSE_FUTURE;
+
+    static {
+        try {
+            CLOSE_FUTURE = MethodHandles.lookup().findVarHandle(TcpConnection.class, "closeFuture", CompletionStage.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     final Loop loop;
     final SocketChannel channel;
     final TcpOptions options;
-    /** The peer as messages name it. */
-    final String peer;
     final Inbound inbound;
     final Outbound outbound;
     /** The TLS engine between the socket and the two sides, or null for plain bytes. */
     final TlsLayer tls;
     private final SocketAddress remoteAddress;
-    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    /**
+     * What {@link #onClose()} returns: null until somebody asks or the connection closes (most
+     * connections are never asked, so they do not carry one), then a future completed at close,
+     * or {@link #CLOSED} if the close came first. Set by compare-and-set from both sides.
+     */
+    private volatile CompletionStage<Void> closeFuture;
     /** Told once, on the loop thread, when the connection closes (the server's bookkeeping). */
-    private final Runnable onClosed;
+    private final Consumer<TcpConnection> onClosed;
 
     private IoRegistration registration;
     /** The interest set last given to the registration, so unchanged sets cost nothing. */
@@ -53,13 +71,12 @@ final class TcpConnection implements Connection, IoHandler {
     private long lastWrite;
     private TimerHandle idleTimer;
 
-    TcpConnection(Loop loop, SocketChannel channel, SocketAddress remote, TcpOptions options, Runnable onClosed) {
+    TcpConnection(Loop loop, SocketChannel channel, SocketAddress remote, TcpOptions options, Consumer<TcpConnection> onClosed) {
         this.loop = loop;
         this.channel = channel;
         this.options = options;
         this.onClosed = onClosed;
         this.remoteAddress = remote;
-        this.peer = Peers.describe(remote);
         this.inbound = new Inbound(this);
         this.outbound = new Outbound(this);
         this.tls = options.tls() == null ? null : newTls(options.tls(), remote);
@@ -90,8 +107,8 @@ final class TcpConnection implements Connection, IoHandler {
             registration = loop.register(channel, ops, this).join();
         } catch (RuntimeException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            closeWith(cause instanceof IOException io ? io : new IOException("cannot register " + peer, cause));
-            throw cause instanceof IOException io ? io : new IOException("cannot register " + peer, cause);
+            closeWith(cause instanceof IOException io ? io : new IOException("cannot register " + peer(), cause));
+            throw cause instanceof IOException io ? io : new IOException("cannot register " + peer(), cause);
         }
         if (connect == null) {
             connected(null);
@@ -143,12 +160,18 @@ final class TcpConnection implements Connection, IoHandler {
 
     @Override
     public void close() {
-        onLoop(() -> closeWith(new ConnectionClosedException("connection to " + peer + " closed locally")));
+        onLoop(() -> closeWith(new ConnectionClosedException("connection to " + peer() + " closed locally")));
     }
 
     @Override
     public CompletionStage<Void> onClose() {
-        return closeFuture;
+        CompletionStage<Void> f = closeFuture;
+        if (f == null) {
+            CompletableFuture<Void> made = new CompletableFuture<>();
+            // Either this wins (the close, later, completes it) or the close already put CLOSED.
+            f = CLOSE_FUTURE.compareAndSet(this, null, made) ? made : closeFuture;
+        }
+        return f;
     }
 
     @Override
@@ -218,7 +241,7 @@ final class TcpConnection implements Connection, IoHandler {
     @Override
     public void onDeregistered(IoRegistration registration, Throwable cause) {
         // The loop shut down, or a callback threw inside onReady: close with that cause.
-        closeWith(cause != null ? cause : new ConnectionClosedException("connection to " + peer + " deregistered"));
+        closeWith(cause != null ? cause : new ConnectionClosedException("connection to " + peer() + " deregistered"));
     }
 
     /** Loop thread: sets OP_READ and OP_WRITE from what the two sides want now. */
@@ -253,7 +276,7 @@ final class TcpConnection implements Connection, IoHandler {
     /** Loop thread: both directions are finished; nothing is left to do on the socket. */
     void halfClosed() {
         if (inbound.isInputDone() && outbound.isOutputShut()) {
-            closeWith(new ConnectionClosedException("connection to " + peer + " closed after both sides shut down"));
+            closeWith(new ConnectionClosedException("connection to " + peer() + " closed after both sides shut down"));
         }
     }
 
@@ -285,11 +308,11 @@ final class TcpConnection implements Connection, IoHandler {
         Duration write = options.writeIdleTimeout();
         Duration both = options.idleTimeout();
         if (!both.isZero() && now - Math.max(lastRead, lastWrite) >= both.toNanos()) {
-            closeWith(new IdleTimeoutException("connection to " + peer + " idle for " + both.toMillis() + " ms", both));
+            closeWith(new IdleTimeoutException("connection to " + peer() + " idle for " + both.toMillis() + " ms", both));
         } else if (!read.isZero() && (interest & SelectionKey.OP_READ) != 0 && now - lastRead >= read.toNanos()) {
-            closeWith(new ReadIdleTimeoutException("nothing read from " + peer + " for " + read.toMillis() + " ms", read));
+            closeWith(new ReadIdleTimeoutException("nothing read from " + peer() + " for " + read.toMillis() + " ms", read));
         } else if (!write.isZero() && now - lastWrite >= write.toNanos()) {
-            closeWith(new WriteIdleTimeoutException("nothing written to " + peer + " for " + write.toMillis() + " ms", write));
+            closeWith(new WriteIdleTimeoutException("nothing written to " + peer() + " for " + write.toMillis() + " ms", write));
         } else {
             scheduleIdleCheck();
         }
@@ -326,9 +349,11 @@ final class TcpConnection implements Connection, IoHandler {
         inbound.closed(cause);
         outbound.closed(cause);
         try {
-            onClosed.run();
+            onClosed.accept(this);
         } finally {
-            closeFuture.complete(null);
+            if (!CLOSE_FUTURE.compareAndSet(this, null, CLOSED)) {
+                ((CompletableFuture<Void>) closeFuture).complete(null); // somebody asked first
+            }
         }
     }
 
@@ -351,8 +376,16 @@ final class TcpConnection implements Connection, IoHandler {
         subscriber.onError(error);
     }
 
+    /**
+     * The peer as messages name it. Made when a message needs it, not kept: an idle connection
+     * should not hold a string it may never print.
+     */
+    String peer() {
+        return Peers.describe(remoteAddress);
+    }
+
     @Override
     public String toString() {
-        return "Connection[" + Peers.describe(localAddress()) + " <-> " + peer + (open ? "" : ", closed") + "]";
+        return "Connection[" + Peers.describe(localAddress()) + " <-> " + peer() + (open ? "" : ", closed") + "]";
     }
 }

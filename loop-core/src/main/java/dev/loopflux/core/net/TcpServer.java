@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscriber;
@@ -61,6 +62,11 @@ public final class TcpServer {
     private final Acceptor acceptor = new Acceptor();
     private final Set<TcpConnection> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger openCount = new AtomicInteger();
+    /** Every connection's close hook: one instance, so an accepted connection costs no lambda of its own. */
+    private final Consumer<TcpConnection> onConnectionClosed = connection -> {
+        open.remove(connection);
+        openCount.decrementAndGet();
+    };
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
@@ -357,12 +363,7 @@ public final class TcpServer {
                 return;
             }
             Loop loop = connectionLoops.get();
-            TcpConnection[] self = new TcpConnection[1];
-            TcpConnection connection = new TcpConnection(loop, socket, remote, options, () -> {
-                open.remove(self[0]);
-                openCount.decrementAndGet();
-            });
-            self[0] = connection;
+            TcpConnection connection = new TcpConnection(loop, socket, remote, options, onConnectionClosed);
             open.add(connection);
             accepted.incrementAndGet();
             Runnable start = () -> {

@@ -184,7 +184,7 @@ final class TlsLayer {
             if (alert != null) {
                 failHandshake(alert);
             } else {
-                connection.closeWith(Peers.translate(e, "TLS handshake with", connection.peer));
+                connection.closeWith(Peers.translate(e, "TLS handshake with", connection.peer()));
             }
         } finally {
             if (in != null) {
@@ -285,8 +285,8 @@ final class TlsLayer {
             in = readMore(in);
             if (readResult < 0) {
                 connection.closeWith(new TlsHandshakeException(in.hasRemaining()
-                        ? "TLS handshake with " + connection.peer + " failed: the peer closed the connection mid-record"
-                        : "TLS handshake with " + connection.peer + " failed: the peer closed the connection", null));
+                        ? "TLS handshake with " + connection.peer() + " failed: the peer closed the connection mid-record"
+                        : "TLS handshake with " + connection.peer() + " failed: the peer closed the connection", null));
                 return in;
             }
             if (readResult == 0) {
@@ -326,14 +326,14 @@ final class TlsLayer {
 
     private void handshakeTimedOut() {
         if (handshaking && connection.isOpen()) {
-            connection.closeWith(new TlsHandshakeTimeoutException("TLS handshake with " + connection.peer + " not done after "
+            connection.closeWith(new TlsHandshakeTimeoutException("TLS handshake with " + connection.peer() + " not done after "
                     + options.handshakeTimeout().toMillis() + " ms", options.handshakeTimeout()));
         }
     }
 
     private void failHandshake(SSLException e) {
         sendAlertIfAny();
-        connection.closeWith(new TlsHandshakeException("TLS handshake with " + connection.peer + " failed: " + reason(e), e));
+        connection.closeWith(new TlsHandshakeException("TLS handshake with " + connection.peer() + " failed: " + reason(e), e));
     }
 
     /**
@@ -367,7 +367,7 @@ final class TlsLayer {
             });
         } catch (RejectedExecutionException e) {
             tasksRunning = false;
-            connection.closeWith(new TlsHandshakeException("TLS with " + connection.peer
+            connection.closeWith(new TlsHandshakeException("TLS with " + connection.peer()
                     + " failed: the blocking pool refused the engine's tasks (" + e.getMessage() + ")", e));
         }
     }
@@ -380,7 +380,7 @@ final class TlsLayer {
         if (failure instanceof java.io.UncheckedIOException unchecked && unchecked.getCause() instanceof SSLException ssl) {
             failHandshake(ssl);
         } else if (failure != null) {
-            connection.closeWith(new TlsHandshakeException("TLS with " + connection.peer + " failed in a delegated task: " + failure, failure));
+            connection.closeWith(new TlsHandshakeException("TLS with " + connection.peer() + " failed in a delegated task: " + failure, failure));
         } else if (handshaking) {
             drive();
         } else {
@@ -460,10 +460,10 @@ final class TlsLayer {
             // TLS 1.3: a client's handshake is done before the server judges it; the server's
             // verdict (certificate_required, bad_certificate...) comes as an alert on a later read.
             connection.closeWith(e instanceof SSLHandshakeException
-                    ? new TlsHandshakeException("TLS handshake with " + connection.peer + " failed: " + reason(e), e)
-                    : new TlsException("TLS with " + connection.peer + " failed: " + reason(e), e));
+                    ? new TlsHandshakeException("TLS handshake with " + connection.peer() + " failed: " + reason(e), e)
+                    : new TlsException("TLS with " + connection.peer() + " failed: " + reason(e), e));
         } catch (IOException e) {
-            connection.closeWith(Peers.translate(e, "read from", connection.peer));
+            connection.closeWith(Peers.translate(e, "read from", connection.peer()));
         } finally {
             if (in != null) {
                 releaseIn(in);
@@ -503,7 +503,7 @@ final class TlsLayer {
             return true;
         }
         if (!"TLSv1.3".equals(session.getProtocol())) {
-            connection.closeWith(new TlsException("TLS with " + connection.peer + " failed: the peer started a renegotiation,"
+            connection.closeWith(new TlsException("TLS with " + connection.peer() + " failed: the peer started a renegotiation,"
                     + " which is refused", null));
             return false;
         }
@@ -557,14 +557,14 @@ final class TlsLayer {
             flushNetOut();
         }
         if (engine.isOutboundDone() && connection.isOpen()) {
-            connection.closeWith(new ConnectionClosedException("TLS session with " + connection.peer + " closed by the peer"));
+            connection.closeWith(new ConnectionClosedException("TLS session with " + connection.peer() + " closed by the peer"));
         }
     }
 
     /** End of stream without close_notify, maybe in the middle of a record. */
     private void endOfStream(ByteBuffer in) {
         if (in.hasRemaining()) {
-            connection.closeWith(new TlsException("TLS record from " + connection.peer + " cut short: the peer closed the connection"
+            connection.closeWith(new TlsException("TLS record from " + connection.peer() + " cut short: the peer closed the connection"
                     + " mid-record (" + in.remaining() + " bytes of it came)", null));
             in.position(in.limit());
             return;
@@ -573,7 +573,7 @@ final class TlsLayer {
             engine.closeInbound();
         } catch (SSLException e) {
             if (!options.allowTruncation()) {
-                connection.closeWith(new TlsException("TLS stream from " + connection.peer + " truncated: the peer closed the"
+                connection.closeWith(new TlsException("TLS stream from " + connection.peer() + " truncated: the peer closed the"
                         + " connection without close_notify", e));
                 return;
             }

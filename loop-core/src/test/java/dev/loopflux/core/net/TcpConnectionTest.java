@@ -389,6 +389,45 @@ class TcpConnectionTest {
         }
     }
 
+    /**
+     * {@code onClose()} is made on first use: asked before the close it completes at the close;
+     * asked after, it is complete at once; asked from other threads while the loop closes, every
+     * caller gets a stage that completes (run many times to give the race its chances).
+     */
+    @Test
+    void onCloseCompletesWhetherAskedBeforeAfterOrDuringTheClose() throws Exception {
+        Connection[] early = pair();
+        CompletableFuture<Void> before = early[1].onClose().toCompletableFuture();
+        assertThat(before).isNotDone();
+        assertThat(early[1].onClose()).isSameAs(early[1].onClose());
+        early[1].close();
+        before.get(10, TimeUnit.SECONDS);
+
+        Connection[] late = pair();
+        late[1].close(); // queued on the loop: a task queued after it asks once it has run
+        CompletableFuture<java.util.concurrent.CompletionStage<Void>> askedAfter = new CompletableFuture<>();
+        late[1].loop().execute(() -> askedAfter.complete(late[1].onClose()));
+        assertThat(askedAfter.get(10, TimeUnit.SECONDS).toCompletableFuture()).isDone();
+
+        for (int i = 0; i < 200; i++) {
+            Connection serverSide = pair()[1];
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<java.util.concurrent.CompletionStage<Void>>> asked = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                asked.add(emitters.submit(() -> {
+                    go.await();
+                    return serverSide.onClose();
+                }));
+            }
+            go.countDown();
+            serverSide.close();
+            for (var f : asked) {
+                f.get(10, TimeUnit.SECONDS).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+        }
+        assertThat(server.openConnections()).isZero();
+    }
+
     @Test
     void twoLibraryConnectionsHalfCloseBothWaysAndBothCloseByThemselves() throws Exception {
         Connection[] pair = pair();
