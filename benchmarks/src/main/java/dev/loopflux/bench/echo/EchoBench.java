@@ -24,14 +24,15 @@ import javax.net.ssl.SSLSocket;
  *
  * <pre>
  * java -cp benchmarks/target/loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoBench \
- *      [--impls loopflux,reactor,netty,reactor-netty,nio] [--scenarios throughput,pingpong,large,idle,slow]
+ *      [--impls loopflux,reactor,netty,reactor-netty,nio] [--scenarios throughput,pingpong,large,idle,slow,idle-warm]
  *      [--seconds 10] [--warmup 3] [--idle 10000] [--tls] [--verify]
  * </pre>
  *
  * Scenarios: {@code throughput} 64 connections x 16 in flight x 128 B; {@code pingpong}
  * 1 x 1 x 64 B; {@code large} 16 x 4 x 16 KiB; {@code idle} N connections after one echo each
  * (server RSS and heap per connection); {@code slow} 16 connections writing flat out without
- * ever reading (server RSS growth). Server CPU time comes from the server process's own
+ * ever reading (server RSS growth); {@code idle-warm} (not run by default) the memory of N idle
+ * connections on a warm server, outside the heap and in it ({@link #idleWarm}). Server CPU time comes from the server process's own
  * accounting, so the client's share of the two cores does not count against it.
  *
  * <p>{@code --tls}: every connection speaks TLS 1.3 with {@value EchoTls#CIPHER}, on the JDK's TLS
