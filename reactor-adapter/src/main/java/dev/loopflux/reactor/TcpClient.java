@@ -3,7 +3,6 @@ package dev.loopflux.reactor;
 import dev.loopflux.core.Loop;
 import dev.loopflux.core.LoopGroup;
 import dev.loopflux.core.net.TcpOptions;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -23,55 +22,44 @@ import reactor.core.publisher.Mono;
  * Immutable: each method returns a new configuration.
  */
 public final class TcpClient {
-    private final SocketAddress address;
-    private final String host;
-    private final int port;
-    private final LoopGroup group;
-    private final Loop loop;
+    private final Endpoint where;
     private final TcpOptions options;
 
-    private TcpClient(SocketAddress address, String host, int port, LoopGroup group, Loop loop, TcpOptions options) {
-        this.address = address;
-        this.host = host;
-        this.port = port;
-        this.group = group;
-        this.loop = loop;
+    private TcpClient(Endpoint where, TcpOptions options) {
+        this.where = where;
         this.options = options;
     }
 
     /** A client for 127.0.0.1, port 0 (set one), on the default loops. */
     public static TcpClient create() {
-        return new TcpClient(null, "127.0.0.1", 0, null, null, TcpOptions.defaults());
+        return new TcpClient(Endpoint.LOOPBACK, TcpOptions.defaults());
     }
 
     public TcpClient host(String host) {
-        return new TcpClient(null, Objects.requireNonNull(host, "host"), port, group, loop, options);
+        return new TcpClient(where.withHost(host), options);
     }
 
     public TcpClient port(int port) {
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port not in [0, 65535]: " + port);
-        }
-        return new TcpClient(null, host, port, group, loop, options);
+        return new TcpClient(where.withPort(port), options);
     }
 
     /** An explicit address, such as a {@link java.net.UnixDomainSocketAddress}; replaces host and port. */
     public TcpClient remoteAddress(SocketAddress address) {
-        return new TcpClient(Objects.requireNonNull(address, "address"), host, port, group, loop, options);
+        return new TcpClient(where.withAddress(address), options);
     }
 
     /** Connections go to the group's loops, round-robin. Default: the shared default group. */
     public TcpClient runOn(LoopGroup group) {
-        return new TcpClient(address, host, port, Objects.requireNonNull(group, "group"), null, options);
+        return new TcpClient(where.on(group), options);
     }
 
     /** Connections go to this loop (a {@code TestLoop}, say). */
     public TcpClient runOn(Loop loop) {
-        return new TcpClient(address, host, port, null, Objects.requireNonNull(loop, "loop"), options);
+        return new TcpClient(where.on(loop), options);
     }
 
     public TcpClient options(TcpOptions options) {
-        return new TcpClient(address, host, port, group, loop, Objects.requireNonNull(options, "options"));
+        return new TcpClient(where, Objects.requireNonNull(options, "options"));
     }
 
     public TcpClient options(UnaryOperator<TcpOptions.Builder> change) {
@@ -100,10 +88,10 @@ public final class TcpClient {
     /** Connects when subscribed; the connection's signals run on its loop. */
     public Mono<Connection> connect() {
         return Mono.defer(() -> {
-            SocketAddress where = address != null ? address : new InetSocketAddress(host, port);
-            org.reactivestreams.Publisher<dev.loopflux.core.net.Connection> attempt = loop != null
-                    ? dev.loopflux.core.net.TcpClient.connect(loop, where, options)
-                    : dev.loopflux.core.net.TcpClient.connect(group != null ? group : LoopResources.defaultGroup(), where, options);
+            SocketAddress address = where.resolve();
+            org.reactivestreams.Publisher<dev.loopflux.core.net.Connection> attempt = where.loop() != null
+                    ? dev.loopflux.core.net.TcpClient.connect(where.loop(), address, options)
+                    : dev.loopflux.core.net.TcpClient.connect(where.groupOrDefault(), address, options);
             return Mono.from(attempt).map(ReactorConnection::new);
         });
     }

@@ -3,7 +3,6 @@ package dev.loopflux.reactor;
 import dev.loopflux.core.Loop;
 import dev.loopflux.core.LoopGroup;
 import dev.loopflux.core.net.TcpOptions;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -36,61 +35,50 @@ import reactor.util.Loggers;
 public final class TcpServer {
     private static final Logger LOG = Loggers.getLogger(TcpServer.class);
 
-    private final SocketAddress address;
-    private final String host;
-    private final int port;
-    private final LoopGroup group;
-    private final Loop loop;
+    private final Endpoint where;
     private final TcpOptions options;
     private final BiFunction<? super TcpInbound, ? super TcpOutbound, ? extends Publisher<Void>> handler;
 
-    private TcpServer(SocketAddress address, String host, int port, LoopGroup group, Loop loop, TcpOptions options,
+    private TcpServer(Endpoint where, TcpOptions options,
             BiFunction<? super TcpInbound, ? super TcpOutbound, ? extends Publisher<Void>> handler) {
-        this.address = address;
-        this.host = host;
-        this.port = port;
-        this.group = group;
-        this.loop = loop;
+        this.where = where;
         this.options = options;
         this.handler = handler;
     }
 
     /** A server on 127.0.0.1, an ephemeral port, the default loops and options, and a handler that only reads. */
     public static TcpServer create() {
-        return new TcpServer(null, "127.0.0.1", 0, null, null, TcpOptions.defaults(), (in, out) -> in.receive().then());
+        return new TcpServer(Endpoint.LOOPBACK, TcpOptions.defaults(), (in, out) -> in.receive().then());
     }
 
     /** The host to bind (a literal address or a name). Default {@code 127.0.0.1}: say {@code 0.0.0.0} to listen on every interface. */
     public TcpServer host(String host) {
-        return new TcpServer(null, Objects.requireNonNull(host, "host"), port, group, loop, options, handler);
+        return new TcpServer(where.withHost(host), options, handler);
     }
 
     /** The port to bind; 0 (the default) picks a free one. */
     public TcpServer port(int port) {
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port not in [0, 65535]: " + port);
-        }
-        return new TcpServer(null, host, port, group, loop, options, handler);
+        return new TcpServer(where.withPort(port), options, handler);
     }
 
     /** An explicit address, such as a {@link java.net.UnixDomainSocketAddress}; replaces host and port. */
     public TcpServer bindAddress(SocketAddress address) {
-        return new TcpServer(Objects.requireNonNull(address, "address"), host, port, group, loop, options, handler);
+        return new TcpServer(where.withAddress(address), options, handler);
     }
 
     /** The loops to accept and serve on. Default: a shared group of one daemon loop per core. */
     public TcpServer runOn(LoopGroup group) {
-        return new TcpServer(address, host, port, Objects.requireNonNull(group, "group"), null, options, handler);
+        return new TcpServer(where.on(group), options, handler);
     }
 
     /** Accepts and serves on this one loop (a {@code TestLoop}, for tests on a manual clock). */
     public TcpServer runOn(Loop loop) {
-        return new TcpServer(address, host, port, null, Objects.requireNonNull(loop, "loop"), options, handler);
+        return new TcpServer(where.on(loop), options, handler);
     }
 
     /** All of loop-core's options at once (limits, idle timeouts, buffer sizes). */
     public TcpServer options(TcpOptions options) {
-        return new TcpServer(address, host, port, group, loop, Objects.requireNonNull(options, "options"), handler);
+        return new TcpServer(where, Objects.requireNonNull(options, "options"), handler);
     }
 
     /** Adjusts the options: {@code server.options(o -> o.maxConnections(1000).idleTimeout(Duration.ofMinutes(1)))}. */
@@ -125,7 +113,7 @@ public final class TcpServer {
 
     /** What each connection runs. Called on the connection's loop thread. */
     public TcpServer handle(BiFunction<? super TcpInbound, ? super TcpOutbound, ? extends Publisher<Void>> handler) {
-        return new TcpServer(address, host, port, group, loop, options, Objects.requireNonNull(handler, "handler"));
+        return new TcpServer(where, options, Objects.requireNonNull(handler, "handler"));
     }
 
     /**
@@ -134,10 +122,10 @@ public final class TcpServer {
      */
     public Mono<DisposableServer> bind() {
         return Mono.fromCallable(() -> {
-            SocketAddress where = address != null ? address : new InetSocketAddress(host, port);
-            dev.loopflux.core.net.TcpServer server = loop != null
-                    ? dev.loopflux.core.net.TcpServer.bind(loop, where, options)
-                    : dev.loopflux.core.net.TcpServer.bind(group != null ? group : LoopResources.defaultGroup(), where, options);
+            SocketAddress address = where.resolve();
+            dev.loopflux.core.net.TcpServer server = where.loop() != null
+                    ? dev.loopflux.core.net.TcpServer.bind(where.loop(), address, options)
+                    : dev.loopflux.core.net.TcpServer.bind(where.groupOrDefault(), address, options);
             server.connections().subscribe(new Acceptor(handler));
             return new Bound(server);
         });

@@ -26,25 +26,18 @@ import reactor.core.publisher.Mono;
  * configuration.
  */
 public final class Udp {
-    private final InetSocketAddress address;
-    private final String host;
-    private final int port;
-    private final LoopGroup group;
-    private final Loop loop;
+    /** Its address, when given, is an {@link InetSocketAddress} ({@link #bindAddress}). */
+    private final Endpoint where;
     private final UdpOptions options;
 
-    private Udp(InetSocketAddress address, String host, int port, LoopGroup group, Loop loop, UdpOptions options) {
-        this.address = address;
-        this.host = host;
-        this.port = port;
-        this.group = group;
-        this.loop = loop;
+    private Udp(Endpoint where, UdpOptions options) {
+        this.where = where;
         this.options = options;
     }
 
     /** Binds 127.0.0.1, any free port, on the default loops, with default options. */
     public static Udp create() {
-        return new Udp(null, "127.0.0.1", 0, null, null, UdpOptions.defaults());
+        return new Udp(Endpoint.LOOPBACK, UdpOptions.defaults());
     }
 
     /**
@@ -53,34 +46,31 @@ public final class Udp {
      * loop, give a literal address.
      */
     public Udp host(String host) {
-        return new Udp(null, Objects.requireNonNull(host, "host"), port, group, loop, options);
+        return new Udp(where.withHost(host), options);
     }
 
     /** The port to bind; 0 (the default) for any free one. */
     public Udp port(int port) {
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("port not in [0, 65535]: " + port);
-        }
-        return new Udp(null, host, port, group, loop, options);
+        return new Udp(where.withPort(port), options);
     }
 
     /** An explicit address; replaces host and port. */
     public Udp bindAddress(InetSocketAddress address) {
-        return new Udp(Objects.requireNonNull(address, "address"), host, port, group, loop, options);
+        return new Udp(where.withAddress(address), options);
     }
 
     /** The socket goes to the group's next loop. Default: the shared default group. */
     public Udp runOn(LoopGroup group) {
-        return new Udp(address, host, port, Objects.requireNonNull(group, "group"), null, options);
+        return new Udp(where.on(group), options);
     }
 
     /** The socket goes to this loop. */
     public Udp runOn(Loop loop) {
-        return new Udp(address, host, port, null, Objects.requireNonNull(loop, "loop"), options);
+        return new Udp(where.on(loop), options);
     }
 
     public Udp options(UdpOptions options) {
-        return new Udp(address, host, port, group, loop, Objects.requireNonNull(options, "options"));
+        return new Udp(where, Objects.requireNonNull(options, "options"));
     }
 
     public Udp options(UnaryOperator<UdpOptions.Builder> change) {
@@ -90,9 +80,7 @@ public final class Udp {
     /** Binds when subscribed; emits the socket, or fails with the bind error. */
     public Mono<UdpConnection> bind() {
         return Mono.<UdpConnection>fromCallable(() -> {
-            InetSocketAddress where = address != null ? address : new InetSocketAddress(host, port);
-            Loop target = loop != null ? loop : (group != null ? group : LoopResources.defaultGroup()).next();
-            return new ReactorUdpConnection(UdpEndpoint.bind(target, where, options));
+            return new ReactorUdpConnection(UdpEndpoint.bind(where.nextLoop(), (InetSocketAddress) where.resolve(), options));
         });
     }
 }
