@@ -50,17 +50,18 @@ class OffloadTest {
         pool = Schedulers.newBoundedElastic(1, 1, "tiny");
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch started = new CountDownLatch(1);
-        Disposable first = Offload.blocking(() -> {
+        CompletableFuture<Boolean> first = new CompletableFuture<>();
+        Offload.blocking(() -> {
             started.countDown();
             return release.await(10, TimeUnit.SECONDS);
-        }, pool).subscribe();
+        }, pool).subscribe(first::complete, first::completeExceptionally);
         assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
         Disposable queued = Offload.blocking(() -> true, pool).subscribe(); // takes the one queue slot
         CompletableFuture<Throwable> third = new CompletableFuture<>();
         Offload.blocking(() -> true, pool).subscribe(v -> third.complete(null), third::complete);
         assertThat(third.get(10, TimeUnit.SECONDS)).isInstanceOf(RejectedExecutionException.class);
         release.countDown();
-        first.dispose();
+        assertThat(first.get(10, TimeUnit.SECONDS)).isTrue(); // let it end, not interrupted: nothing to drop
         queued.dispose();
     }
 
