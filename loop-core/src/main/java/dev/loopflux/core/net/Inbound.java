@@ -102,7 +102,7 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
         }
         terminated = true;
         subscriber = null;
-        connection.closeWith(new ConnectionClosedException("inbound of connection to " + connection.peer() + " cancelled"));
+        connection.closeWith(ConnectionClosedException.routine("inbound of connection to " + connection.peer() + " cancelled"));
     }
 
     boolean wantsRead() {

@@ -160,7 +160,7 @@ final class TcpConnection implements Connection, IoHandler {
 
     @Override
     public void close() {
-        onLoop(() -> closeWith(new ConnectionClosedException("connection to " + peer() + " closed locally")));
+        onLoop(() -> closeWith(ConnectionClosedException.routine("connection to " + peer() + " closed locally")));
     }
 
     @Override
@@ -240,8 +240,11 @@ final class TcpConnection implements Connection, IoHandler {
 
     @Override
     public void onDeregistered(IoRegistration registration, Throwable cause) {
-        // The loop shut down, or a callback threw inside onReady: close with that cause.
-        closeWith(cause != null ? cause : new ConnectionClosedException("connection to " + peer() + " deregistered"));
+        // The loop shut down, or a callback threw inside onReady: close with that cause. The usual
+        // caller is closeWith itself (it cancels the registration): then nothing is to be made.
+        if (open) {
+            closeWith(cause != null ? cause : new ConnectionClosedException("connection to " + peer() + " deregistered"));
+        }
     }
 
     /** Loop thread: sets OP_READ and OP_WRITE from what the two sides want now. */
@@ -276,7 +279,7 @@ final class TcpConnection implements Connection, IoHandler {
     /** Loop thread: both directions are finished; nothing is left to do on the socket. */
     void halfClosed() {
         if (inbound.isInputDone() && outbound.isOutputShut()) {
-            closeWith(new ConnectionClosedException("connection to " + peer() + " closed after both sides shut down"));
+            closeWith(ConnectionClosedException.routine("connection to " + peer() + " closed after both sides shut down"));
         }
     }
 

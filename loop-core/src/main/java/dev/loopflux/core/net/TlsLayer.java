@@ -557,7 +557,7 @@ final class TlsLayer {
             flushNetOut();
         }
         if (engine.isOutboundDone() && connection.isOpen()) {
-            connection.closeWith(new ConnectionClosedException("TLS session with " + connection.peer() + " closed by the peer"));
+            connection.closeWith(ConnectionClosedException.routine("TLS session with " + connection.peer() + " closed by the peer"));
         }
     }
 

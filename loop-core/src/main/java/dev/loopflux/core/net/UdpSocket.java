@@ -260,8 +260,11 @@ final class UdpSocket implements UdpEndpoint, IoHandler {
 
     @Override
     public void onDeregistered(IoRegistration registration, Throwable cause) {
-        // The loop shut down, or a callback threw inside onReady: close with that cause.
-        closeWith(cause != null ? cause : new ConnectionClosedException("UDP endpoint " + local + " deregistered"));
+        // The loop shut down, or a callback threw inside onReady: close with that cause. The usual
+        // caller is closeWith itself (it cancels the registration): then nothing is to be made.
+        if (open) {
+            closeWith(cause != null ? cause : new ConnectionClosedException("UDP endpoint " + local + " deregistered"));
+        }
     }
 
     /** Loop thread: sets OP_READ and OP_WRITE from what the two sides want now. */

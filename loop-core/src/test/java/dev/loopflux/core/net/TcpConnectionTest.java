@@ -189,7 +189,7 @@ class TcpConnectionTest {
         await(client.onClose());
         Recorder<Void> sent = Recorder.onLoop(client.loop(), 1);
         client.send(text("too late")).subscribe(sent);
-        assertThat(sent.awaitError()).isExactlyInstanceOf(ConnectionClosedException.class)
+        assertThat(sent.awaitError()).isInstanceOf(ConnectionClosedException.class)
                 .hasMessageContaining(Peers.describe(client.remoteAddress()));
         assertThat(sent.offLoopSignal).isNull();
     }
@@ -212,8 +212,12 @@ class TcpConnectionTest {
             }
         })).subscribe(pending);
         client.close();
-        assertThat(in.awaitError()).isExactlyInstanceOf(ConnectionClosedException.class).hasMessageContaining("closed locally");
-        assertThat(pending.awaitError()).isExactlyInstanceOf(ConnectionClosedException.class);
+        Throwable closed = in.awaitError();
+        assertThat(closed).isInstanceOf(ConnectionClosedException.class).hasMessageContaining("closed locally");
+        // A routine close makes no stack trace (it would show the loop, not the closer), and reads as its public type.
+        assertThat(closed.getStackTrace()).isEmpty();
+        assertThat(closed.toString()).startsWith(ConnectionClosedException.class.getName() + ": connection to ");
+        assertThat(pending.awaitError()).isSameAs(closed);
         await(client.onClose()); // completed last, after the signals
         assertThat(in.offLoopSignal).isNull();
         assertThat(pending.offLoopSignal).isNull();
@@ -229,7 +233,7 @@ class TcpConnectionTest {
             assertThat(socket.getInputStream().read()).isEqualTo(-1);
             Recorder<Void> sent = Recorder.onLoop(connection.loop(), 1);
             connection.send(text("after shutdown")).subscribe(sent);
-            assertThat(sent.awaitError()).isExactlyInstanceOf(ConnectionClosedException.class).hasMessageContaining("shut down");
+            assertThat(sent.awaitError()).isInstanceOf(ConnectionClosedException.class).hasMessageContaining("shut down");
             socket.getOutputStream().write("but I can still talk".getBytes());
             in.awaitCount(1);
             assertThat(connection.isOpen()).isTrue();
