@@ -366,22 +366,24 @@ public final class TcpServer {
             TcpConnection connection = new TcpConnection(loop, socket, remote, options, onConnectionClosed);
             open.add(connection);
             accepted.incrementAndGet();
-            Runnable start = () -> {
-                try {
-                    connection.start(0, null);
-                } catch (IOException e) {
-                    LOGGER.log(System.Logger.Level.DEBUG, "cannot start " + connection, e);
-                }
-            };
             if (loop.inLoop()) {
-                start.run();
+                start(connection);
             } else {
-                connection.onLoop(start); // queued before anything the subscriber asks of it
+                connection.onLoop(() -> start(connection)); // queued before anything the subscriber asks of it
             }
             if (demand != Long.MAX_VALUE) {
                 demand--;
             }
             subscriber.onNext(connection);
+        }
+
+        /** The connection's loop: registers it. */
+        private void start(TcpConnection connection) {
+            try {
+                connection.start(0, null);
+            } catch (IOException e) {
+                LOGGER.log(System.Logger.Level.DEBUG, "cannot start " + connection, e);
+            }
         }
 
         private void acceptFailed(IOException e) {

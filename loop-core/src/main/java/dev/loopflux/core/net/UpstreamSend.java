@@ -116,18 +116,24 @@ abstract class UpstreamSend<T> implements Subscriber<T>, Subscription {
     @Override
     public final void onSubscribe(Subscription s) {
         Objects.requireNonNull(s, "subscription");
-        onLoop(() -> {
-            if (upstream != null) {
-                s.cancel(); // §2.5: one subscription only
-                return;
-            }
-            upstream = s;
-            if (done) {
-                s.cancel();
-            } else {
-                subscribed();
-            }
-        }, s::cancel);
+        if (loop.inLoop()) {
+            subscribedNow(s); // no task, no lambda: the common case
+        } else {
+            onLoop(() -> subscribedNow(s), s::cancel);
+        }
+    }
+
+    private void subscribedNow(Subscription s) {
+        if (upstream != null) {
+            s.cancel(); // §2.5: one subscription only
+            return;
+        }
+        upstream = s;
+        if (done) {
+            s.cancel();
+        } else {
+            subscribed();
+        }
     }
 
     @Override
