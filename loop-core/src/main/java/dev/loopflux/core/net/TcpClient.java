@@ -32,26 +32,45 @@ public final class TcpClient {
     private TcpClient() {
     }
 
-    /** Connects to {@code address} on {@code loop}, which will own the connection. */
+    /**
+     * Connects to {@code address} on {@code loop}, which will own the connection.
+     *
+     * @throws IllegalArgumentException given a server's TLS options, or TLS with hostname
+     *         verification to an address without a host name (a Unix domain socket) and no
+     *         {@link TlsOptions#serverName()}
+     */
     public static Publisher<Connection> connect(Loop loop, SocketAddress address, TcpOptions options) {
         Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(address, "address");
-        checkClientOptions(options);
+        checkClientOptions(options, address);
         return subscriber -> subscribe(loop, address, options, subscriber);
     }
 
-    /** Connects to {@code address} on the group's next loop (chosen per subscription). */
+    /**
+     * Connects to {@code address} on the group's next loop (chosen per subscription).
+     *
+     * @throws IllegalArgumentException as {@link #connect(Loop, SocketAddress, TcpOptions)}
+     */
     public static Publisher<Connection> connect(LoopGroup group, SocketAddress address, TcpOptions options) {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(address, "address");
-        checkClientOptions(options);
+        checkClientOptions(options, address);
         return subscriber -> subscribe(group.next(), address, options, subscriber);
     }
 
-    private static void checkClientOptions(TcpOptions options) {
+    private static void checkClientOptions(TcpOptions options, SocketAddress address) {
         Objects.requireNonNull(options, "options");
-        if (options.tls() != null && options.tls().isServer()) {
+        TlsOptions tls = options.tls();
+        if (tls == null) {
+            return;
+        }
+        if (tls.isServer()) {
             throw new IllegalArgumentException("a client needs client TLS options (TlsOptions.client()), not a server's");
+        }
+        if (tls.hostnameVerification() && tls.serverName() == null && !(address instanceof java.net.InetSocketAddress)) {
+            // Caught here, not as the JDK's "Hostname or IP address is undefined" from the handshake.
+            throw new IllegalArgumentException("TLS to " + Peers.describe(address) + ": the address has no host name to check"
+                    + " the server's certificate against; give TlsOptions.client().serverName(...) or turn hostnameVerification off");
         }
     }
 

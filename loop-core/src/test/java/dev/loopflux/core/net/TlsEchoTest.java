@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.loopflux.core.LoopGroup;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +16,7 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** TLS echo through our server, with the JDK's {@link SSLSocket} and with our own client as peers. */
 @Timeout(60)
@@ -68,6 +71,35 @@ class TlsEchoTest {
             assertThat(crc.getValue()).isEqualTo(Net.crc(data));
             assertThat(socket.getSession().getProtocol()).isEqualTo("TLSv1.3");
         }
+    }
+
+    /**
+     * TLS over a Unix domain socket: there is no host in the address, so the client names the
+     * server it expects ({@code serverName}), which is also what its certificate is checked against.
+     */
+    @Test
+    void ourClientAndServerEchoOverAUnixDomainSocket(@TempDir Path dir) throws Exception {
+        group = LoopGroup.create("tls-unix", 2);
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("tls.sock"));
+        server = TcpServer.bind(group, address, TcpOptions.builder().tls(TlsFixtures.serverOptions().build()).build());
+        Net.EchoHandler.serve(server);
+        byte[] data = Net.random(1 << 20, 3);
+        TcpOptions client = TcpOptions.builder().tls(TlsFixtures.clientOptions().serverName("localhost").build()).build();
+        byte[] echoed = Net.echoOnce(group.next(), address, client, data).get(30, TimeUnit.SECONDS);
+        assertThat(echoed).isEqualTo(data);
+    }
+
+    /** Without a server name there is nothing to check the certificate against: said at once, not by the handshake. */
+    @Test
+    void tlsToAUnixDomainSocketWithoutAServerNameIsRefusedUpFront(@TempDir Path dir) {
+        group = LoopGroup.create("tls-unix", 1);
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("tls.sock"));
+        TcpOptions verifying = TcpOptions.builder().tls(TlsFixtures.clientOptions().build()).build();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TcpClient.connect(group.next(), address, verifying))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no host name to check").hasMessageContaining("serverName(...)");
+        TcpOptions notVerifying = TcpOptions.builder().tls(TlsFixtures.clientOptions().hostnameVerification(false).build()).build();
+        assertThat(TcpClient.connect(group, address, notVerifying)).isNotNull();
     }
 
     @Test
