@@ -2,6 +2,7 @@ package dev.loopflux.samples;
 
 import dev.loopflux.core.LoopGroup;
 import dev.loopflux.core.LoopOptions;
+import dev.loopflux.core.Publishers;
 import dev.loopflux.core.net.Connection;
 import dev.loopflux.core.net.TcpOptions;
 import dev.loopflux.core.net.TcpServer;
@@ -10,8 +11,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import org.reactivestreams.Subscriber;
-import org.reactivestreams.Subscription;
 
 /**
  * TCP echo on the loop-core API, with nothing but Reactive Streams interfaces: each accepted
@@ -38,7 +37,11 @@ final class CoreEcho implements AutoCloseable {
             group.shutdownGracefully(Duration.ZERO, Duration.ofSeconds(1));
             throw e;
         }
-        server.connections().subscribe(new AcceptAll());
+        Publishers.consume(server.connections(), CoreEcho::echo).whenComplete((ok, error) -> {
+            if (error != null) {
+                System.getLogger("echo").log(System.Logger.Level.ERROR, "server failed", error);
+            }
+        });
     }
 
     TcpServer server() {
@@ -63,47 +66,17 @@ final class CoreEcho implements AutoCloseable {
         group.shutdownGracefully(Duration.ZERO, Duration.ofSeconds(5)).join();
     }
 
-    /** Takes every connection the server accepts, and echoes on each. */
-    private static final class AcceptAll implements Subscriber<Connection> {
-        @Override
-        public void onSubscribe(Subscription s) {
-            s.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(Connection connection) {
-            connection.send(connection.inbound()).subscribe(new CloseWhenDone(connection));
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            System.getLogger("echo").log(System.Logger.Level.ERROR, "server failed", error);
-        }
-
-        @Override
-        public void onComplete() {
-        }
-    }
-
-    /** When the echo ends: the peer finished sending (half-close our side too), or it failed (close). */
-    private record CloseWhenDone(Connection connection) implements Subscriber<Void> {
-        @Override
-        public void onSubscribe(Subscription s) {
-            s.request(1);
-        }
-
-        @Override
-        public void onNext(Void ignored) {
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            connection.close();
-        }
-
-        @Override
-        public void onComplete() {
-            connection.shutdownOutput();
-        }
+    /**
+     * Echoes on one connection. When the echo ends: the peer finished sending, so half-close our
+     * side too (the peer then closes); or it failed, so close. Runs on the connection's loop.
+     */
+    private static void echo(Connection connection) {
+        Publishers.consume(connection.send(connection.inbound()), nothing -> { }).whenComplete((ok, error) -> {
+            if (error == null) {
+                connection.shutdownOutput();
+            } else {
+                connection.close();
+            }
+        });
     }
 }

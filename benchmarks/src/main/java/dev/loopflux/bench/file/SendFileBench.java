@@ -1,6 +1,7 @@
 package dev.loopflux.bench.file;
 
 import dev.loopflux.core.Loop;
+import dev.loopflux.core.Publishers;
 import dev.loopflux.core.net.Connection;
 import dev.loopflux.core.net.TcpOptions;
 import dev.loopflux.core.net.TcpServer;
@@ -25,8 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.reactivestreams.Subscriber;
-import org.reactivestreams.Subscription;
 
 /**
  * Sendfile throughput over loopback: a server on one loop sends a whole file to each client that
@@ -109,44 +108,8 @@ public final class SendFileBench {
             case "loopflux": {
                 Loop loop = Loop.create("sendfile");
                 TcpServer server = TcpServer.bind(loop, new InetSocketAddress("127.0.0.1", 0), TcpOptions.defaults());
-                server.connections().subscribe(new Subscriber<>() {
-                    @Override
-                    public void onSubscribe(Subscription s) {
-                        s.request(Long.MAX_VALUE);
-                    }
-
-                    @Override
-                    public void onNext(Connection c) {
-                        c.sendFile(file).subscribe(new Subscriber<>() {
-                            @Override
-                            public void onSubscribe(Subscription s) {
-                                s.request(1);
-                            }
-
-                            @Override
-                            public void onNext(Void v) {
-                            }
-
-                            @Override
-                            public void onError(Throwable t) {
-                                c.close();
-                            }
-
-                            @Override
-                            public void onComplete() {
-                                c.close();
-                            }
-                        });
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                    }
-
-                    @Override
-                    public void onComplete() {
-                    }
-                });
+                Publishers.consume(server.connections(),
+                        c -> Publishers.consume(c.sendFile(file), nothing -> { }).whenComplete((ok, error) -> c.close()));
                 return new Server() {
                     @Override
                     public SocketAddress address() {

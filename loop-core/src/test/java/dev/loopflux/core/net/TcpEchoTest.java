@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.loopflux.core.Loop;
 import dev.loopflux.core.LoopGroup;
+import dev.loopflux.core.Publishers;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -18,8 +19,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.reactivestreams.Subscriber;
-import org.reactivestreams.Subscription;
 
 @Timeout(60)
 class TcpEchoTest {
@@ -30,44 +29,14 @@ class TcpEchoTest {
     void startEchoServer() throws Exception {
         group = LoopGroup.create("echo", 2);
         server = TcpServer.bind(group, new InetSocketAddress("127.0.0.1", 0), TcpOptions.defaults());
-        server.connections().subscribe(new Subscriber<>() {
-            @Override
-            public void onSubscribe(Subscription s) {
-                s.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public void onNext(Connection connection) {
-                connection.send(connection.inbound()).subscribe(new Subscriber<>() {
-                    @Override
-                    public void onSubscribe(Subscription s) {
-                        s.request(1);
-                    }
-
-                    @Override
-                    public void onNext(Void v) {
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
+        Publishers.consume(server.connections(), connection ->
+                Publishers.consume(connection.send(connection.inbound()), nothing -> { }).whenComplete((ok, error) -> {
+                    if (error == null) {
+                        connection.shutdownOutput(); // the peer finished sending: finish ours
+                    } else {
                         connection.close();
                     }
-
-                    @Override
-                    public void onComplete() {
-                        connection.shutdownOutput();
-                    }
-                });
-            }
-
-            @Override
-            public void onError(Throwable t) {
-            }
-
-            @Override
-            public void onComplete() {
-            }
-        });
+                }));
     }
 
     @AfterEach
