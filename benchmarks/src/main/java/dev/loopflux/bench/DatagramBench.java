@@ -228,17 +228,25 @@ public final class DatagramBench {
         private ServerProcess(Process process) throws IOException {
             this.process = process;
             BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
-            String line = out.readLine();
-            if (line == null || !line.startsWith("LISTENING ")) {
-                throw new IOException("server did not start: " + line);
+            String line;
+            while ((line = out.readLine()) != null && !line.startsWith("LISTENING ")) {
+                System.err.println("server: " + line); // what the JVM's own flags print first (-XX:StartFlightRecording)
+            }
+            if (line == null) {
+                throw new IOException("server did not start: its output ended before LISTENING");
             }
             this.port = Integer.parseInt(line.substring("LISTENING ".length()).trim());
         }
 
         static ServerProcess start(String impl) throws IOException {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            ProcessBuilder builder = new ProcessBuilder(java, "-Xms64m", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-                    DatagramBench.class.getName(), "--serve", impl);
+            List<String> command = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx1g"));
+            String extra = System.getProperty("loopflux.bench.serverJvmArgs", "").trim(); // a flight recording, say
+            if (!extra.isEmpty()) {
+                command.addAll(List.of(extra.split("\\s+")));
+            }
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), DatagramBench.class.getName(), "--serve", impl));
+            ProcessBuilder builder = new ProcessBuilder(command);
             builder.redirectError(ProcessBuilder.Redirect.INHERIT);
             return new ServerProcess(builder.start());
         }

@@ -91,7 +91,12 @@ public final class UdpOptions {
         return sendHighWaterMark;
     }
 
-    /** Datagrams received per readiness event, so one busy endpoint cannot starve the loop's other channels. Default 16. */
+    /**
+     * Datagrams received per readiness event at most, so one busy endpoint cannot starve the
+     * loop's other channels. Default 16. After an event that found a datagram alone, the next
+     * few events read one each (the selector reports the socket again at once if more wait):
+     * that spares the receive that would only come back empty.
+     */
     public int maxReadsPerReadiness() {
         return maxReadsPerReadiness;
     }

@@ -160,14 +160,16 @@ final class UdpOutbound {
         }
     }
 
-    /** Why {@code datagram} cannot be sent from this endpoint, or null. */
+    /**
+     * Why {@code datagram} cannot be sent from this endpoint, or null. Per datagram: the
+     * recipient is put into words only for an error.
+     */
     private Throwable check(Datagram datagram) {
         InetSocketAddress to = datagram.address();
         InetSocketAddress peer = socket.remoteAddress();
-        String recipient = to != null ? Peers.describe(to) : socket.peer();
         int size = datagram.size();
         if (size > socket.options.maxDatagramSize()) {
-            return new DatagramTooLargeException(size, socket.options.maxDatagramSize(), recipient);
+            return new DatagramTooLargeException(size, socket.options.maxDatagramSize(), recipient(datagram));
         }
         if (to == null && peer == null) {
             return new IllegalArgumentException("datagram without a recipient on UDP " + socket.local + ", which is not connected");
@@ -176,7 +178,7 @@ final class UdpOutbound {
             return new IllegalArgumentException("datagram for an unresolved address " + to + " on UDP " + socket.local);
         }
         if (to != null && peer != null && !to.equals(peer)) {
-            return new IllegalArgumentException("datagram for " + recipient + " on UDP " + socket.local
+            return new IllegalArgumentException("datagram for " + recipient(datagram) + " on UDP " + socket.local
                     + ", which is connected to " + Peers.describe(peer));
         }
         return null;

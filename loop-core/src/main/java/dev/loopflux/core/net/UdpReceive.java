@@ -34,6 +34,23 @@ final class UdpReceive implements Publisher<Datagram> {
     private Throwable deferredCause;
     /** Why the endpoint closed (null: closed locally), for subscribers that come later. */
     private Throwable closedCause;
+    /**
+     * Readiness events still to come that read one datagram and go back to the selector without
+     * trying another receive; set after a readiness event found a datagram alone. See {@link #readable()}.
+     */
+    private int singleReadsLeft;
+    /** Receives that came back empty (nothing queued); written on the loop thread, for tests. */
+    long emptyReceives;
+
+    /**
+     * After a readiness event found a datagram alone, this many more read one datagram each; the
+     * one after them reads on again (up to {@link UdpOptions#maxReadsPerReadiness()}). A peer that
+     * has one datagram in flight (a request, then wait for the reply) then costs an empty receive
+     * once per 8 datagrams instead of once per datagram; a burst after such a stretch waits at
+     * most this many readiness events (each one more select, which returns at once) to be read in
+     * batches again.
+     */
+    static final int SINGLE_READS_AFTER_A_LONE_DATAGRAM = 7;
 
     UdpReceive(UdpSocket socket) {
         this.socket = socket;
@@ -76,14 +93,30 @@ final class UdpReceive implements Publisher<Datagram> {
         return current != null && current.demand > 0;
     }
 
-    /** Loop thread, on OP_READ: receives while there is demand, at most the configured count. */
+    /**
+     * Loop thread, on OP_READ: receives while there is demand, at most the configured count.
+     *
+     * <p>Whether more datagrams wait cannot be told from one received (unlike a short stream
+     * read), so reading on until a receive comes back empty costs one system call per readiness
+     * event for nothing, and at one datagram in flight that is one per datagram (Netty pays it
+     * too). So after an event that found a datagram alone, the next
+     * {@link #SINGLE_READS_AFTER_A_LONE_DATAGRAM} events read one datagram only: if more waited,
+     * the selector (level-triggered) reports the socket again at once. An event that finds two
+     * or more ends that.
+     */
     void readable() {
         Receiver r = current;
         int max = socket.options.maxDatagramSize();
+        int limit = socket.options.maxReadsPerReadiness();
+        if (singleReadsLeft > 0) {
+            singleReadsLeft--;
+            limit = 1;
+        }
+        int delivered = 0;
+        boolean foundEmpty = false;
         emitting = true;
         try {
-            for (int reads = 0; reads < socket.options.maxReadsPerReadiness() && r != null && r == current
-                    && r.demand > 0 && socket.isOpen(); reads++) {
+            for (int reads = 0; reads < limit && r != null && r == current && r.demand > 0 && socket.isOpen(); reads++) {
                 ByteBuffer buffer = IoScratch.get().readBuffer(max + 1); // one more byte: tells an oversize datagram
                 SocketAddress sender;
                 try {
@@ -95,6 +128,8 @@ final class UdpReceive implements Publisher<Datagram> {
                     break;
                 }
                 if (sender == null) {
+                    emptyReceives++;
+                    foundEmpty = true;
                     break; // nothing more for now
                 }
                 buffer.flip();
@@ -107,6 +142,7 @@ final class UdpReceive implements Publisher<Datagram> {
                 if (r.demand != Long.MAX_VALUE) {
                     r.demand--;
                 }
+                delivered++;
                 r.subscriber.onNext(datagram);
             }
         } finally {
@@ -116,6 +152,11 @@ final class UdpReceive implements Publisher<Datagram> {
                 deferred = null;
                 signal(d, deferredCause);
             }
+        }
+        if (delivered > 1) {
+            singleReadsLeft = 0;
+        } else if (delivered == 1 && foundEmpty) {
+            singleReadsLeft = SINGLE_READS_AFTER_A_LONE_DATAGRAM;
         }
         socket.updateInterest();
     }
