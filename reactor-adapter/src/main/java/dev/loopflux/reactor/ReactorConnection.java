@@ -2,6 +2,8 @@ package dev.loopflux.reactor;
 
 import dev.loopflux.core.Loop;
 import dev.loopflux.core.net.Framing;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -18,12 +20,22 @@ import reactor.core.scheduler.Scheduler;
 final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
     private static final int DEFAULT_MAX_LINE = 8192;
 
+    private static final VarHandle SCHEDULER;
+
+    static {
+        try {
+            SCHEDULER = MethodHandles.lookup().findVarHandle(ReactorConnection.class, "scheduler", Scheduler.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final dev.loopflux.core.net.Connection connection;
-    private final Scheduler scheduler;
+    /** Made on first use (most handlers never ask), then always the same one. */
+    private volatile Scheduler scheduler;
 
     ReactorConnection(dev.loopflux.core.net.Connection connection) {
         this.connection = connection;
-        this.scheduler = LoopSchedulers.from(connection.loop());
     }
 
     @Override
@@ -43,7 +55,12 @@ final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
 
     @Override
     public Scheduler scheduler() {
-        return scheduler;
+        Scheduler s = scheduler;
+        if (s == null) {
+            Scheduler made = LoopSchedulers.from(connection.loop());
+            s = SCHEDULER.compareAndSet(this, null, made) ? made : scheduler;
+        }
+        return s;
     }
 
     @Override
@@ -119,7 +136,7 @@ final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
     @Override
     @SuppressWarnings("unchecked")
     public Mono<Void> send(Publisher<? extends ByteBuffer> data) {
-        return Mono.from(connection.send((Publisher<ByteBuffer>) data));
+        return Mono.fromDirect(connection.send((Publisher<ByteBuffer>) data)); // no item to cut off after the first
     }
 
     @Override
@@ -134,7 +151,7 @@ final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
 
     @Override
     public Mono<Void> sendFile(java.nio.file.Path path, long position, long count) {
-        return Mono.from(connection.sendFile(path, position, count));
+        return Mono.fromDirect(connection.sendFile(path, position, count));
     }
 
     @Override

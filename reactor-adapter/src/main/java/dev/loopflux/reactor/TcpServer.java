@@ -177,13 +177,7 @@ public final class TcpServer {
                 connection.dispose();
                 return;
             }
-            Mono.from(result).subscribe(
-                    ignored -> { },
-                    error -> {
-                        LOG.debug("Handler of " + connection + " ended with an error", error);
-                        connection.dispose();
-                    },
-                    connection::dispose);
+            result.subscribe(new HandlerEnd(connection));
         }
 
         @Override
@@ -197,6 +191,35 @@ public final class TcpServer {
 
         @Override
         public void onComplete() {
+        }
+    }
+
+    /** Closes the connection when the handler's publisher ends, however it ends; one object per connection. */
+    private static final class HandlerEnd implements CoreSubscriber<Void> {
+        private final ReactorConnection connection;
+
+        HandlerEnd(ReactorConnection connection) {
+            this.connection = connection;
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(Void ignored) {
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            LOG.debug("Handler of " + connection + " ended with an error", error);
+            connection.dispose();
+        }
+
+        @Override
+        public void onComplete() {
+            connection.dispose();
         }
     }
 

@@ -122,6 +122,7 @@ class ReactorTcpTest {
         String reply = c.outbound().sendString(Mono.just("x\n")).thenMany(c.inbound().receiveLines()).blockFirst(Duration.ofSeconds(10));
         assertThat(reply).isEqualTo("x!");
         assertThat(offLoop).isEmpty();
+        assertThat(c.scheduler()).isSameAs(c.scheduler()); // made on first use, then kept
     }
 
     @Test
