@@ -57,8 +57,10 @@ public final class FileIo {
      *   at once; chunks are delivered in file order. A subscriber requesting one element at a time
      *   has exactly one read running at a time.</li>
      *   <li>The range ends where the file ended when it was opened: bytes appended later are not
-     *   read. A file that shrinks while read ends early, without error. A device or {@code /proc}
-     *   file, which has no size, is read until a read finds its end.</li>
+     *   read. A file that shrinks while read ends early, without error. A file of no size (a
+     *   device), or of size 0 (an empty file, and {@code /proc} files, which report 0 whatever
+     *   they hold), is read until a read finds its end: an empty file completes at the first
+     *   request, with no element.</li>
      *   <li>Cancelling stops reading; the file is closed once the reads already running return.</li>
      *   <li>Each buffer is a new heap buffer that belongs to the subscriber.</li>
      * </ul>

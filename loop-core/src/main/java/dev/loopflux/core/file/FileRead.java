@@ -104,8 +104,10 @@ final class FileRead implements Subscription {
             if (attributes.isDirectory()) {
                 throw new FileSystemException(path.toString(), null, "is a directory");
             }
-            // A device or a /proc file has no meaningful size: read it until a read finds its end.
-            size = attributes.isRegularFile() ? ch.size() : -1;
+            // A device has no meaningful size, and /proc files say 0 whatever they hold: read
+            // those until a read finds the end (for a really empty file, one read, on demand).
+            long reported = attributes.isRegularFile() ? ch.size() : 0;
+            size = reported > 0 ? reported : -1;
         } catch (IOException e) {
             FileErrors.closeQuietly(ch, e);
             ch = null;

@@ -129,12 +129,23 @@ class FileReadTest {
     }
 
     @Test
-    void anEmptyFileCompletesWithoutDemand() throws Exception {
+    void anEmptyFileCompletesAtTheFirstRequestWithNothing() throws Exception {
         Path file = Files.createFile(dir.resolve("empty"));
-        Signals<ByteBuffer> reader = Signals.subscribe(FileIo.read(loop, file), loop, 0);
+        Signals<ByteBuffer> reader = Signals.subscribe(FileIo.read(loop, file), loop, 1);
         reader.awaitComplete();
         assertThat(reader.items()).isEmpty();
         assertThat(reader.offLoop).isNull();
+    }
+
+    /** {@code /proc} files say they are empty regular files; their content is read all the same. */
+    @Test
+    void aProcFileIsReadToItsEndThoughItReportsSizeZero() throws Exception {
+        Path status = Path.of("/proc/self/status");
+        assertThat(Files.size(status)).isZero();
+        Signals<ByteBuffer> reader = Signals.subscribe(FileIo.read(loop, status), loop, Long.MAX_VALUE);
+        reader.awaitComplete();
+        String text = new String(reader.content(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(text).startsWith("Name:").contains("VmRSS:");
     }
 
     @Test
