@@ -187,17 +187,18 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
         long delayNanos = Math.min(Math.max(0, unit.toNanos(delay)), TimerQueue.MAX_DELAY_NANOS);
         if (inLoop()) {
             if (deadlinesAfterRun()) {
-                ScheduledTimer timer = new ScheduledTimer(timers, task, delayNanos, periodNanos); // deadline set after the run
-                timers.addAfterRun(timer);
+                ScheduledTimer timer = new ScheduledTimer(timers, task, 0, periodNanos);
+                timers.addAfterRun(timer, delayNanos); // its deadline is set as the run ends
                 return timer;
             }
             ScheduledTimer timer = new ScheduledTimer(timers, task, clock.nanoTime() + delayNanos, periodNanos);
             timers.add(timer);
             return timer;
         }
-        ScheduledTimer timer = new ScheduledTimer(timers, task, clock.nanoTime() + delayNanos, periodNanos);
+        long deadline = clock.nanoTime() + delayNanos;
+        ScheduledTimer timer = new ScheduledTimer(timers, task, deadline, periodNanos);
         tasks.offer(timer); // its run() inserts it into the heap, on the loop
-        wakeupForTimer(timer.deadline);
+        wakeupForTimer(deadline);
         return timer;
     }
 
@@ -254,11 +255,11 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     }
 
     /**
-     * True when every call this loop's thread makes is inside a run (a task, timer or handler),
-     * so a timer set on it can take its deadline when the run ends (see
-     * {@link TimerQueue#addAfterRun}). A {@link TestLoop}'s thread is the test's, which also
-     * schedules between runs, with the clock moved by hand in between: there the clock is read
-     * at the call.
+     * Called on the loop thread: true when the call comes from inside a run (a task, timer or
+     * handler), so a timer set now can take its deadline when the run ends (see
+     * {@link TimerQueue#addAfterRun}). Every call a {@link ThreadLoop}'s thread makes is. A
+     * {@link TestLoop}'s thread is the test's, which also schedules between runs, with the clock
+     * moved by hand in between: there the clock is read at the call.
      */
     abstract boolean deadlinesAfterRun();
 
