@@ -15,7 +15,7 @@ import java.lang.invoke.VarHandle;
  * the cancellation; the loop drops the timer lazily, when it reaches the top of the heap or
  * when cancelled timers make up half the heap (see {@link TimerQueue#purgeIfWorthIt()}).
  */
-final class ScheduledTimer implements TimerHandle, Runnable {
+final class ScheduledTimer implements TimerHandle {
     static final int PENDING = 0;
     static final int DONE = 1;
     static final int CANCELLED = 2;
@@ -74,15 +74,6 @@ final class ScheduledTimer implements TimerHandle, Runnable {
             return true;
         }
         return false;
-    }
-
-    /**
-     * The hand-over task of a timer scheduled from another thread: runs on the loop and puts the
-     * timer in the heap. (Being its own hand-over task saves an allocation per timer.)
-     */
-    @Override
-    public void run() {
-        queue.add(this);
     }
 
     /**

@@ -85,7 +85,7 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
     }
 
     @Override
-    void wakeupForTimer(long deadline) {
+    void wakeupForTimer(long deadline, long handOverIndex) {
         driver.wakeup();
     }
 
