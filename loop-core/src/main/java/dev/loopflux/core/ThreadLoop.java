@@ -183,7 +183,7 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             select(-1);
             return;
         }
-        long deadline = shuttingDown ? shutdownCheckAt : timers.nextDeadline();
+        long deadline = shuttingDown ? shutdownCheckAt : timers.nextWake();
         long timeoutMillis = deadline == Long.MAX_VALUE ? 0 : Math.max(1, ceilMillis(deadline - now));
         handOverWakeIndex = timers.handOversTaken() + TimerHandOvers.MAX_BACKLOG;
         WAKEUP.setVolatile(this, deadline == Long.MAX_VALUE ? NO_DEADLINE : Math.max(0, deadline - epoch));

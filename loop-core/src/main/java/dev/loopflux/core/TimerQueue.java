@@ -260,6 +260,20 @@ final class TimerQueue {
     }
 
     /**
+     * Loop thread. When the loop should next look at its timers: the deadline of the earliest
+     * live timer, or earlier, when timers handed over are to be taken in (see
+     * {@link TimerHandOvers#takeInAt()}); {@code Long.MAX_VALUE} for never.
+     */
+    long nextWake() {
+        long takeIn = handOvers.takeInAt();
+        if (peekLive() == null) {
+            return takeIn;
+        }
+        long top = keys[0];
+        return takeIn == TimerHandOvers.NONE || top - takeIn <= 0 ? top : takeIn;
+    }
+
+    /**
      * True when a live timer is due at {@code now}, or a timer handed over may be, or the
      * timers handed over must be taken in anyway. Loop thread.
      */
@@ -277,7 +291,7 @@ final class TimerQueue {
      */
     int runDue(long now, TaskRunner runner) {
         flushDeferred();
-        if (handOvers.due(now)) {
+        if (handOvers.worthTakingIn(now)) {
             takeHandOvers(now, runner.handOverLimit());
         }
         long seqLimit = nextSeq;

@@ -57,6 +57,28 @@ class TimerHandOverTest {
         assertThat(loop.metrics().pendingTimers()).isZero();
     }
 
+    /**
+     * Timers from another thread due within {@link TimerHandOvers#TAKE_IN_AHEAD_NANOS} are taken
+     * in ahead of their deadline, so that a burst is sorted before it falls due: a timer set on
+     * the loop 5 ms before them finds them in the heap already.
+     */
+    @Test
+    void nearTimersFromAnotherThreadAreInTheHeapBeforeTheyFallDue() throws Exception {
+        CompletableFuture<int[]> seen = new CompletableFuture<>();
+        CountDownLatch fired = new CountDownLatch(1_000);
+        loop.execute(() -> loop.schedule(
+                () -> seen.complete(new int[] {loop.timers.handOversWaitingForTest(), loop.timers.heapSizeForTest()}),
+                45, TimeUnit.MILLISECONDS));
+        onLoop(() -> null); // the probe is set before the burst
+        for (int i = 0; i < 1_000; i++) {
+            loop.schedule(fired::countDown, 50, TimeUnit.MILLISECONDS);
+        }
+        int[] waitingAndHeap = seen.get(10, TimeUnit.SECONDS);
+        assertThat(waitingAndHeap[0]).as("still handed over 5 ms before the deadline").isZero();
+        assertThat(waitingAndHeap[1]).isGreaterThanOrEqualTo(1_000);
+        assertThat(fired.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
     @Test
     void aFullBacklogOfHandOversIsTakenInEvenWithNoneDue() throws Exception {
         int n = 3 * TimerHandOvers.MAX_BACKLOG;
