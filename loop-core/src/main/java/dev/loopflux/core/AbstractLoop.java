@@ -64,7 +64,7 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     final String name;
     final LoopOptions options;
     final Clock clock;
-    final TaskQueue tasks = new TaskQueue();
+    final TaskQueue<Runnable> tasks = new TaskQueue<>();
     final TimerQueue timers;
     final NioDriver driver;
     final CompletableFuture<Void> terminationFuture = new CompletableFuture<>();
@@ -76,6 +76,10 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     private long progress;
     /** {@link #PHASE_IDLE} while in select, {@link #PHASE_RUNNING} otherwise. */
     private int phase = PHASE_RUNNING;
+    // Loop thread: see handOverLimit().
+    private long safeHandOvers;
+    private long candidateHandOvers;
+    private long candidateTasks = -1;
 
     /**
      * Task index from which {@link #execute} rejects: set by the loop right after the state
@@ -104,8 +108,11 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     /** Wakes the loop if it may be sleeping in select; called after a task is queued from another thread. */
     abstract void wakeupForTask();
 
-    /** Like {@link #wakeupForTask()}, for the hand-over of a timer due at {@code deadline}. */
-    abstract void wakeupForTimer(long deadline);
+    /**
+     * Like {@link #wakeupForTask()}, for a timer due at {@code deadline} just handed over (see
+     * {@link TimerQueue#handOver}) with index {@code handOverIndex}.
+     */
+    abstract void wakeupForTimer(long deadline, long handOverIndex);
 
     @Override
     public final String name() {
@@ -187,17 +194,17 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
         long delayNanos = Math.min(Math.max(0, unit.toNanos(delay)), TimerQueue.MAX_DELAY_NANOS);
         if (inLoop()) {
             if (deadlinesAfterRun()) {
-                ScheduledTimer timer = new ScheduledTimer(timers, task, delayNanos, periodNanos); // deadline set after the run
-                timers.addAfterRun(timer);
+                ScheduledTimer timer = new ScheduledTimer(timers, task, 0, periodNanos);
+                timers.addAfterRun(timer, delayNanos); // its deadline is set as the run ends
                 return timer;
             }
             ScheduledTimer timer = new ScheduledTimer(timers, task, clock.nanoTime() + delayNanos, periodNanos);
             timers.add(timer);
             return timer;
         }
-        ScheduledTimer timer = new ScheduledTimer(timers, task, clock.nanoTime() + delayNanos, periodNanos);
-        tasks.offer(timer); // its run() inserts it into the heap, on the loop
-        wakeupForTimer(timer.deadline);
+        long deadline = clock.nanoTime() + delayNanos;
+        ScheduledTimer timer = new ScheduledTimer(timers, task, deadline, periodNanos);
+        wakeupForTimer(deadline, timers.handOver(timer, deadline)); // the loop puts it in the heap
         return timer;
     }
 
@@ -254,11 +261,11 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
     }
 
     /**
-     * True when every call this loop's thread makes is inside a run (a task, timer or handler),
-     * so a timer set on it can take its deadline when the run ends (see
-     * {@link TimerQueue#addAfterRun}). A {@link TestLoop}'s thread is the test's, which also
-     * schedules between runs, with the clock moved by hand in between: there the clock is read
-     * at the call.
+     * Called on the loop thread: true when the call comes from inside a run (a task, timer or
+     * handler), so a timer set now can take its deadline when the run ends (see
+     * {@link TimerQueue#addAfterRun}). Every call a {@link ThreadLoop}'s thread makes is. A
+     * {@link TestLoop}'s thread is the test's, which also schedules between runs, with the clock
+     * moved by hand in between: there the clock is read at the call.
      */
     abstract boolean deadlinesAfterRun();
 
@@ -334,6 +341,35 @@ abstract class AbstractLoop implements Loop, TimerQueue.TaskRunner {
             reportError(error);
         }
         progressed();
+    }
+
+    /**
+     * Loop thread. Timers handed over from another thread wait outside the task queue, so the
+     * loop takes one in only once the tasks its thread queued before it have run: it reads how
+     * many timers were handed over ({@code h}), then how many tasks were queued ({@code t}); a
+     * thread that queued a task and then handed over a timer below {@code h} claimed the task
+     * below {@code t}. Once the loop has run the tasks below {@code t}, the timers below
+     * {@code h} may run. With no task waiting that is at once; otherwise the pair is kept as a
+     * candidate until the tasks have run, while the previous safe limit stands.
+     */
+    @Override
+    public final long handOverLimit() {
+        long handedOver = timers.handOversClaimed();
+        long queued = tasks.claimed();
+        long ran = tasks.consumed();
+        if (ran == queued) {
+            candidateTasks = -1;
+            return safeHandOvers = handedOver;
+        }
+        if (candidateTasks >= 0 && ran - candidateTasks >= 0) {
+            safeHandOvers = candidateHandOvers;
+            candidateTasks = -1;
+        }
+        if (candidateTasks < 0) {
+            candidateHandOvers = handedOver;
+            candidateTasks = queued;
+        }
+        return safeHandOvers;
     }
 
     /** Loop thread. Reports an error to the handler; an {@link Error} is always logged too. */

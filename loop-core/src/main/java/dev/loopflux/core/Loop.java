@@ -71,7 +71,8 @@ public interface Loop extends Executor {
      * Runs {@code task} once on the loop thread after {@code delay} (by the loop's clock). A
      * delay of zero or less runs it on the next iteration, after IO. Called from a task or handler
      * on the loop thread, the delay counts from the end of that run (one clock reading serves every
-     * timer a run sets; a timer is never early); otherwise from the call.
+     * timer a run sets; a timer is never early); otherwise from the call, and the timer never runs
+     * before the tasks the calling thread queued with {@link #execute} before the call.
      *
      * @throws RejectedExecutionException if the loop is shutting down
      */

@@ -6,34 +6,39 @@ import java.lang.invoke.VarHandle;
 /**
  * One timer in a {@link TimerQueue}: a task, when it is due, and whether it repeats.
  *
- * <p>Kept small on purpose (48 bytes with compressed references): a loop may hold a million of
- * them. It is its own heap entry and its own cancellation handle; there is no wrapper.
+ * <p>Kept small on purpose (40 bytes with compressed references): a loop may hold a million of
+ * them. It is its own heap entry and its own cancellation handle; there is no wrapper. Its
+ * deadline is not here but in the queue's {@code long[]} next to its heap slot, where the heap's
+ * comparisons read it without a pointer chase.
  *
  * <p>{@link #cancel()} is safe from any thread: it flips {@link #state} with one CAS and counts
  * the cancellation; the loop drops the timer lazily, when it reaches the top of the heap or
  * when cancelled timers make up half the heap (see {@link TimerQueue#purgeIfWorthIt()}).
  */
-final class ScheduledTimer implements TimerHandle, Runnable {
+final class ScheduledTimer implements TimerHandle {
     static final int PENDING = 0;
     static final int DONE = 1;
     static final int CANCELLED = 2;
 
     private static final VarHandle STATE;
+    private static final VarHandle TASK;
 
     static {
         try {
-            STATE = MethodHandles.lookup().findVarHandle(ScheduledTimer.class, "state", int.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(ScheduledTimer.class, "state", int.class);
+            TASK = lookup.findVarHandle(ScheduledTimer.class, "task", Runnable.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     /**
-     * Loop-clock time at which the task is due; moved forward by {@link #period} after each run.
-     * Holds the delay instead while the timer waits in {@link TimerQueue#addAfterRun}.
+     * In the queue: the tie-breaker among equal deadlines, lower runs first (FIFO), assigned when
+     * the timer is scheduled on the loop or reaches it. Before that, for a timer handed over from
+     * another thread, its deadline, which {@link TimerQueue#add} moves to the queue's keys (one
+     * field for both keeps the timer at 40 bytes).
      */
-    long deadline;
-    /** Tie-breaker among equal deadlines: lower runs first (FIFO). Assigned by the queue on insert. */
     long seq;
     /** Nanoseconds between runs for a fixed-rate timer; 0 for a one-shot timer. */
     final long period;
@@ -48,17 +53,23 @@ final class ScheduledTimer implements TimerHandle, Runnable {
     /** {@link #PENDING}, {@link #DONE} or {@link #CANCELLED}; only ever leaves PENDING. */
     private volatile int state;
 
+    /**
+     * @param deadline when it is due, for {@link TimerQueue#add}; unused by
+     *     {@link TimerQueue#addAfterRun}, which takes the delay
+     */
     ScheduledTimer(TimerQueue queue, Runnable task, long deadline, long period) {
         this.queue = queue;
-        this.task = task;
-        this.deadline = deadline;
+        // A plain write: a volatile one costs a full fence per timer (about 6 ns of a schedule).
+        // The timer reaches other threads through the task queue or the caller's own hand-off.
+        TASK.set(this, task);
+        this.seq = deadline;
         this.period = period;
     }
 
     @Override
     public boolean cancel() {
         if (STATE.compareAndSet(this, PENDING, CANCELLED)) {
-            task = null;
+            TASK.setRelease(this, null); // after the CAS (a full fence), no second fence is needed
             queue.cancelled();
             return true;
         }
@@ -66,12 +77,13 @@ final class ScheduledTimer implements TimerHandle, Runnable {
     }
 
     /**
-     * The hand-over task of a timer scheduled from another thread: runs on the loop and puts the
-     * timer in the heap. (Being its own hand-over task saves an allocation per timer.)
+     * Loop thread, once {@link #markDone()} succeeded: the task, which the timer lets go of (the
+     * handle the user may keep no longer holds it).
      */
-    @Override
-    public void run() {
-        queue.add(this);
+    Runnable takeTask() {
+        Runnable t = task;
+        TASK.setRelease(this, null);
+        return t;
     }
 
     /** Loop thread: claims a one-shot timer for running; false if it was cancelled first. */
@@ -82,7 +94,7 @@ final class ScheduledTimer implements TimerHandle, Runnable {
     /** Loop thread, at shutdown: cancels without counting (the queue is being cleared). */
     void cancelSilently() {
         if (STATE.compareAndSet(this, PENDING, CANCELLED)) {
-            task = null;
+            TASK.setRelease(this, null);
         }
     }
 
@@ -100,15 +112,9 @@ final class ScheduledTimer implements TimerHandle, Runnable {
         return state != PENDING;
     }
 
-    /** Heap order: earlier deadline first, then earlier insertion. Overflow-safe. */
-    boolean before(ScheduledTimer other) {
-        long d = deadline - other.deadline;
-        return d < 0 || (d == 0 && seq < other.seq);
-    }
-
     @Override
     public String toString() {
         String s = state == PENDING ? "pending" : state == DONE ? "done" : "cancelled";
-        return "Timer[" + s + ", deadline=" + deadline + (period > 0 ? ", period=" + period : "") + ", " + task + "]";
+        return "Timer[" + s + (period > 0 ? ", period=" + period : "") + ", " + task + "]";
     }
 }

@@ -4,8 +4,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * Unbounded multi-producer, single-consumer queue of tasks, stored in linked chunks of
- * {@value #CHUNK_SIZE} slots.
+ * Unbounded multi-producer, single-consumer queue of tasks (or of other elements: timers handed
+ * over, see {@link TimerHandOvers}), stored in linked chunks of {@value #CHUNK_SIZE} slots.
  *
  * <p>A producer claims a slot with one atomic add on {@code producerIndex} (no CAS retry loop
  * under contention), finds the chunk that holds the slot and publishes the element with a
@@ -21,7 +21,7 @@ import java.lang.invoke.VarHandle;
  * <p>Threading: {@link #offer} from any thread; {@link #poll}, {@link #size} and the rest of
  * the consumer side from the single consumer thread only.
  */
-final class TaskQueue extends TaskQueueConsumerFields {
+final class TaskQueue<E> extends TaskQueueConsumerFields {
     static final int CHUNK_SIZE = 1024;
     private static final int CHUNK_SHIFT = Integer.numberOfTrailingZeros(CHUNK_SIZE);
     private static final int CHUNK_MASK = CHUNK_SIZE - 1;
@@ -55,7 +55,7 @@ final class TaskQueue extends TaskQueueConsumerFields {
      *
      * @return the index of the slot it took; tasks are polled in index order
      */
-    long offer(Runnable task) {
+    long offer(E task) {
         long index = (long) PRODUCER_INDEX.getAndAdd(this, 1L);
         long chunkIndex = index >>> CHUNK_SHIFT;
         Chunk chunk = (Chunk) PRODUCER_CHUNK.getAcquire(this);
@@ -99,7 +99,8 @@ final class TaskQueue extends TaskQueueConsumerFields {
      * Removes the next task, or returns {@code null} when there is none or when its producer has
      * claimed the slot but not yet stored into it. Consumer thread only.
      */
-    Runnable poll() {
+    @SuppressWarnings("unchecked")
+    E poll() {
         long index = consumerIndex;
         int offset = (int) (index & CHUNK_MASK);
         Chunk chunk = consumerChunk;
@@ -113,7 +114,7 @@ final class TaskQueue extends TaskQueueConsumerFields {
             consumerChunk = chunk = next;
         }
         Object[] slots = chunk.slots;
-        Runnable task = (Runnable) SLOTS.getAcquire(slots, offset);
+        E task = (E) SLOTS.getAcquire(slots, offset);
         if (task == null) {
             return null;
         }

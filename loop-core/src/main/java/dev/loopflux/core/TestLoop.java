@@ -63,9 +63,15 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
         return manualClock;
     }
 
+    /**
+     * While a driving method runs, the calls on this thread come from the loop's runs: timers
+     * set there take their deadline as the run ends, one clock reading for all, as on a loop
+     * thread (a run that moves the manual clock sees them measured from its end). Between
+     * drives the test's own code reads the clock at the call.
+     */
     @Override
     boolean deadlinesAfterRun() {
-        return false;
+        return driving;
     }
 
     @Override
@@ -79,7 +85,7 @@ public final class TestLoop extends AbstractLoop implements AutoCloseable {
     }
 
     @Override
-    void wakeupForTimer(long deadline) {
+    void wakeupForTimer(long deadline, long handOverIndex) {
         driver.wakeup();
     }
 

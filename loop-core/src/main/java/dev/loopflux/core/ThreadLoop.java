@@ -17,13 +17,6 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
      */
     private static final long AWAKE = -1L;
     private static final long NO_DEADLINE = Long.MAX_VALUE;
-    /**
-     * Hand-overs left for a sleeping loop to find when it wakes, at most: past this many the
-     * loop is woken anyway, so that timers scheduled and cancelled from other threads while it
-     * sleeps for long cannot pile up in its queue.
-     */
-    private static final int MAX_LAZY_TASKS = 4096;
-
     private static final VarHandle WAKEUP;
 
     static {
@@ -38,6 +31,11 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
     private final LoopGroup group;
     /** {@link #AWAKE}, or when the sleeping loop wakes by itself; see {@link #wakeupForTask()}. */
     private volatile long sleepingUntil = AWAKE;
+    /**
+     * While the loop sleeps: the timer hand-over index ({@link TimerQueue#handOver}) from which
+     * a hand-over wakes it, whatever its deadline. Written before {@link #sleepingUntil}.
+     */
+    private volatile long handOverWakeIndex;
     /** Origin of {@link #sleepingUntil}'s deadlines. */
     private final long epoch;
     /** How long an idle loop that just ran tasks spins for the next one before it sleeps. */
@@ -109,14 +107,23 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
 
     /**
      * A timer was handed over from another thread. The loop must see it before its deadline,
-     * nothing more: if the loop sleeps until no later than that deadline anyway, it will find the
-     * hand-over task when it wakes, and no system call is made now (Netty's lazy scheduling).
-     * The race is the one of {@link #wakeupForTask()}, with a deadline compared in case 2.
+     * nothing more: if the loop sleeps until no later than that deadline anyway, it will take the
+     * timer in when it wakes, and no system call is made now (Netty's lazy scheduling); past
+     * {@link TimerHandOvers#MAX_BACKLOG} hand-overs it is woken anyway, to take them in. The race
+     * with the loop going to sleep is the one of {@link #wakeupForTask()}, on the earliest
+     * deadline handed over (the loop writes SLEEPING, then reads that deadline; the producer
+     * lowers it, then reads {@code sleepingUntil}; all sequentially consistent):
+     * <ol>
+     *   <li>the loop's read sees the new deadline: if it comes before the end of the sleep, the
+     *   loop does not sleep (OK);</li>
+     *   <li>the loop's read misses it: the producer's read then sees SLEEPING, compares the
+     *   deadline with the end of the sleep and wakes the loop if it comes first (OK).</li>
+     * </ol>
      */
     @Override
-    void wakeupForTimer(long deadline) {
+    void wakeupForTimer(long deadline, long handOverIndex) {
         long until = sleepingUntil;
-        if (until != AWAKE && (Math.max(0, deadline - epoch) < until || tasks.size() >= MAX_LAZY_TASKS)
+        if (until != AWAKE && (Math.max(0, deadline - epoch) < until || handOverIndex >= handOverWakeIndex)
                 && (long) WAKEUP.getAndSet(this, AWAKE) != AWAKE) {
             countShared(C_WAKEUPS);
             driver.wakeup();
@@ -176,10 +183,13 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
             select(-1);
             return;
         }
-        long deadline = shuttingDown ? shutdownCheckAt : timers.nextDeadline();
+        long deadline = shuttingDown ? shutdownCheckAt : timers.nextWake();
         long timeoutMillis = deadline == Long.MAX_VALUE ? 0 : Math.max(1, ceilMillis(deadline - now));
+        handOverWakeIndex = timers.handOversTaken() + TimerHandOvers.MAX_BACKLOG;
         WAKEUP.setVolatile(this, deadline == Long.MAX_VALUE ? NO_DEADLINE : Math.max(0, deadline - epoch));
-        if (!tasks.isEmpty()) { // see wakeupForTask(): case 1
+        // See wakeupForTask() and wakeupForTimer(): case 1. Timers handed over meanwhile keep the
+        // loop awake only if one may be due before the sleep would end.
+        if (!tasks.isEmpty() || (!shuttingDown && earlier(timers.nextDeadline(), deadline))) {
             WAKEUP.setVolatile(this, AWAKE);
             select(-1);
             return;
@@ -268,6 +278,11 @@ final class ThreadLoop extends AbstractLoop implements Runnable {
         long timeoutEnds = shutdownStart + shutdownTimeoutNanos;
         shutdownCheckAt = quietEnds - timeoutEnds < 0 ? quietEnds : timeoutEnds;
         return false;
+    }
+
+    /** True if deadline {@code a} comes before {@code b}; {@code Long.MAX_VALUE} is "none". */
+    private static boolean earlier(long a, long b) {
+        return a != Long.MAX_VALUE && (b == Long.MAX_VALUE || a - b < 0);
     }
 
     private static long ceilMillis(long nanos) {

@@ -3,6 +3,7 @@ package dev.loopflux.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,8 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Timers set by a run on a real loop take their deadline when the run ends (one clock reading for
- * all of them): never early, in order, cancellable before the run ends.
+ * Timers set by a run take their deadline when the run ends (one clock reading for all of them):
+ * never early, in order, cancellable before the run ends. On a real loop, and on a
+ * {@link TestLoop} whose runs move its manual clock, where it is exact.
  */
 @Timeout(30)
 class DeferredTimerTest {
@@ -92,5 +94,72 @@ class DeferredTimerTest {
                 () -> chained.complete(Duration.ofNanos(System.nanoTime() - start)), 2, TimeUnit.MILLISECONDS),
                 2, TimeUnit.MILLISECONDS));
         assertThat(chained.get(10, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(Duration.ofMillis(4));
+    }
+
+    @Test
+    void underAManualClockATimerSetByARunIsDueItsDelayAfterTheRunEndsNeverSooner() {
+        try (TestLoop test = TestLoop.create()) {
+            ManualClock clock = test.manualClock();
+            List<Long> firedAt = new ArrayList<>();
+            long[] setAt = new long[1];
+            test.execute(() -> {
+                setAt[0] = clock.nanoTime();
+                test.schedule(() -> firedAt.add(clock.nanoTime()), 10, TimeUnit.MILLISECONDS);
+                clock.advance(Duration.ofMillis(3)); // the rest of the run takes 3 ms
+            });
+            test.runPending();
+            long ranUntil = setAt[0] + Duration.ofMillis(3).toNanos();
+            assertThat(clock.nanoTime()).isEqualTo(ranUntil);
+
+            test.advanceTimeBy(Duration.ofMillis(10).minusNanos(1));
+            assertThat(firedAt).as("10 ms after the call, but not yet after the run").isEmpty();
+            test.advanceTimeBy(Duration.ofNanos(1));
+            assertThat(firedAt).containsExactly(ranUntil + Duration.ofMillis(10).toNanos());
+        }
+    }
+
+    @Test
+    void underAManualClockTimersSetByOneRunShareItsEndAndKeepTheirCallOrder() {
+        try (TestLoop test = TestLoop.create()) {
+            ManualClock clock = test.manualClock();
+            List<String> fired = new ArrayList<>();
+            test.execute(() -> {
+                test.schedule(() -> fired.add("b-5ms"), 5, TimeUnit.MILLISECONDS);
+                clock.advance(Duration.ofMillis(1));
+                test.schedule(() -> fired.add("a-4ms"), 4, TimeUnit.MILLISECONDS);
+                test.schedule(() -> fired.add("c-5ms"), 5, TimeUnit.MILLISECONDS);
+                TimerHandle dropped = test.schedule(() -> fired.add("cancelled"), 1, TimeUnit.MILLISECONDS);
+                assertThat(dropped.cancel()).isTrue();
+                clock.advance(Duration.ofMillis(1));
+            });
+            test.runPending();
+            assertThat(test.metrics().pendingTimers()).isEqualTo(3);
+            // From the test's own code, between runs, the clock is read at the call: due 4 ms from now too.
+            test.schedule(() -> fired.add("d-4ms-from-the-test"), 4, TimeUnit.MILLISECONDS);
+
+            test.advanceTimeBy(Duration.ofMillis(4).minusNanos(1));
+            assertThat(fired).isEmpty();
+            test.advanceTimeBy(Duration.ofNanos(1));
+            assertThat(fired).containsExactly("a-4ms", "d-4ms-from-the-test");
+            test.advanceTimeBy(Duration.ofMillis(1));
+            assertThat(fired).containsExactly("a-4ms", "d-4ms-from-the-test", "b-5ms", "c-5ms");
+            assertThat(test.metrics().pendingTimers()).isZero();
+        }
+    }
+
+    @Test
+    void underAManualClockAFixedRateTimerSetByATimerCountsItsFirstDelayFromThatTimersEnd() {
+        try (TestLoop test = TestLoop.create()) {
+            ManualClock clock = test.manualClock();
+            List<Long> ticks = new ArrayList<>();
+            test.schedule(() -> {
+                test.scheduleAtFixedRate(() -> ticks.add(clock.nanoTime()), 2, 2, TimeUnit.SECONDS);
+                clock.advance(Duration.ofMillis(500)); // a slow timer task
+            }, 1, TimeUnit.SECONDS);
+            test.advanceTimeBy(Duration.ofSeconds(8));
+            long s = Duration.ofSeconds(1).toNanos();
+            long end = s + s / 2;
+            assertThat(ticks).containsExactly(end + 2 * s, end + 4 * s, end + 6 * s);
+        }
     }
 }

@@ -129,8 +129,8 @@ class MetricsTest {
             LoopMetrics after = snapshotAfterEverything(loop);
             assertThat(after.name()).isEqualTo("metrics");
             assertThat(after.iterations()).isGreaterThan(before.iterations());
-            // 100 tasks, the register hop and three timer hops, at least.
-            assertThat(after.tasksRun() - before.tasksRun()).isGreaterThanOrEqualTo(104);
+            // 100 tasks and the register hop, at least (timers from other threads hop on without a task).
+            assertThat(after.tasksRun() - before.tasksRun()).isGreaterThanOrEqualTo(101);
             assertThat(after.timersRun() - before.timersRun()).isEqualTo(3 + 1); // and the snapshot timer
             assertThat(after.keysDispatched() - before.keysDispatched()).isGreaterThanOrEqualTo(1);
             assertThat(after.registrations()).isEqualTo(1);

@@ -22,7 +22,7 @@ class TaskQueueTest {
 
     @Test
     void oneProducerIsFifoAcrossManyChunkBoundaries() {
-        TaskQueue queue = new TaskQueue();
+        TaskQueue<Runnable> queue = new TaskQueue<>();
         int total = 10 * TaskQueue.CHUNK_SIZE + 7;
         int produced = 0;
         int consumed = 0;
@@ -54,7 +54,7 @@ class TaskQueueTest {
 
     @Test
     void exactChunkBoundariesAreCrossedInOrder() {
-        TaskQueue queue = new TaskQueue();
+        TaskQueue<Runnable> queue = new TaskQueue<>();
         for (int round = 0; round < 4; round++) {
             int n = TaskQueue.CHUNK_SIZE * (round + 1);
             for (int i = 0; i < n; i++) {
@@ -71,7 +71,7 @@ class TaskQueueTest {
 
     @Test
     void fourProducersQuarterMillionEachDeliverEveryItemOnceInPerProducerOrder() throws Exception {
-        TaskQueue queue = new TaskQueue();
+        TaskQueue<Runnable> queue = new TaskQueue<>();
         int producers = 4;
         int perProducer = 250_000;
         CountDownLatch start = new CountDownLatch(1);
@@ -133,7 +133,7 @@ class TaskQueueTest {
      */
     @Test
     void pollReturnsNullForAClaimedButUnstoredSlotAndLaterDeliversIt() {
-        TaskQueue queue = new TaskQueue();
+        TaskQueue<Runnable> queue = new TaskQueue<>();
         for (int i = 0; i < TaskQueue.CHUNK_SIZE - 1; i++) {
             queue.offer(new Item(0, i));
         }
@@ -168,7 +168,7 @@ class TaskQueueTest {
      */
     @Test
     void aClaimedSlotAtTheStartOfAnUnlinkedChunkIsNotLost() {
-        TaskQueue queue = new TaskQueue();
+        TaskQueue<Runnable> queue = new TaskQueue<>();
         for (int i = 0; i < TaskQueue.CHUNK_SIZE; i++) {
             queue.offer(new Item(0, i));
         }
@@ -198,7 +198,7 @@ class TaskQueueTest {
         // Many short races, each starting on a fresh queue, so that chunk links are created
         // while the consumer is waiting right at the boundary.
         for (int round = 0; round < 200; round++) {
-            TaskQueue queue = new TaskQueue();
+            TaskQueue<Runnable> queue = new TaskQueue<>();
             int perProducer = TaskQueue.CHUNK_SIZE + round % 7;
             CountDownLatch go = new CountDownLatch(1);
             Thread[] producers = new Thread[2];

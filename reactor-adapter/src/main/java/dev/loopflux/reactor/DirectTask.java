@@ -26,8 +26,8 @@ class DirectTask implements Runnable, Disposable {
     }
 
     final Runnable task;
-    /** The timer of a delayed or periodic task, so that disposing cancels it at once. */
-    volatile TimerHandle timer;
+    /** The timer of a delayed or periodic task, so that disposing cancels it at once; see {@link #setTimer}. */
+    private volatile TimerHandle timer;
     private volatile boolean disposed;
 
     DirectTask(Runnable task) {
@@ -46,6 +46,20 @@ class DirectTask implements Runnable, Disposable {
             // goes on to the loop's error handler, which reports it and keeps the loop going.
             dispose();
             throw error;
+        }
+    }
+
+    /**
+     * Sets the timer this task runs from, once, right after scheduling it. If the task was
+     * disposed meanwhile (a first run that threw, on the loop, before the scheduling thread got
+     * here), the timer is cancelled now. Against a concurrent {@link #dispose()}: this writes the
+     * timer, then reads the flag; dispose() sets the flag, then reads the timer (both volatile):
+     * at least one of the two sees the other's write and cancels.
+     */
+    final void setTimer(TimerHandle handle) {
+        timer = handle;
+        if (disposed) {
+            handle.cancel();
         }
     }
 

@@ -2,6 +2,7 @@ package dev.loopflux.reactor;
 
 import dev.loopflux.core.Loop;
 import dev.loopflux.core.LoopGroup;
+import dev.loopflux.core.TimerHandle;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -165,7 +166,7 @@ final class LoopScheduler implements Scheduler, Scannable {
         }
         Loop loop = pick();
         DirectTask t = new DirectTask(Schedulers.onSchedule(task));
-        t.timer = timer(() -> loop.schedule(t, delay, unit));
+        t.setTimer(delayed(loop, t, delay, unit));
         return t;
     }
 
@@ -178,12 +179,12 @@ final class LoopScheduler implements Scheduler, Scannable {
             if (initialDelay <= 0) {
                 execute(loop, t);
             } else {
-                t.timer = timer(() -> loop.schedule(t, initialDelay, unit));
+                t.setTimer(delayed(loop, t, initialDelay, unit));
             }
             return t;
         }
         DirectTask t = new DirectTask(decorated);
-        t.timer = timer(() -> loop.scheduleAtFixedRate(t, initialDelay, period, unit));
+        t.setTimer(periodic(loop, t, initialDelay, period, unit));
         return t;
     }
 
@@ -195,9 +196,19 @@ final class LoopScheduler implements Scheduler, Scannable {
         }
     }
 
-    static dev.loopflux.core.TimerHandle timer(Supplier<dev.loopflux.core.TimerHandle> schedule) {
+    /** {@link Loop#schedule}, rejected as Reactor rejects. */
+    static TimerHandle delayed(Loop loop, Runnable task, long delay, TimeUnit unit) {
         try {
-            return schedule.get();
+            return loop.schedule(task, delay, unit);
+        } catch (RejectedExecutionException e) {
+            throw Exceptions.failWithRejected(e);
+        }
+    }
+
+    /** {@link Loop#scheduleAtFixedRate}, rejected as Reactor rejects. */
+    static TimerHandle periodic(Loop loop, Runnable task, long initialDelay, long period, TimeUnit unit) {
+        try {
+            return loop.scheduleAtFixedRate(task, initialDelay, period, unit);
         } catch (RejectedExecutionException e) {
             throw Exceptions.failWithRejected(e);
         }

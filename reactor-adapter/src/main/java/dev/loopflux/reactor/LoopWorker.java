@@ -53,7 +53,7 @@ final class LoopWorker implements Scheduler.Worker, Scannable {
         }
         WorkerTask t = new WorkerTask(this, Schedulers.onSchedule(task), WorkerTask.DELAYED);
         timed.add(t);
-        t.timer = LoopScheduler.timer(() -> loop.schedule(t, delay, unit));
+        t.setTimer(LoopScheduler.delayed(loop, t, delay, unit));
         if (disposed) {
             t.dispose();
         }
@@ -77,13 +77,13 @@ final class LoopWorker implements Scheduler.Worker, Scannable {
             if (initialDelay <= 0) {
                 LoopScheduler.execute(loop, t);
             } else {
-                t.timer = LoopScheduler.timer(() -> loop.schedule(t, initialDelay, unit));
+                t.setTimer(LoopScheduler.delayed(loop, t, initialDelay, unit));
             }
             return t;
         }
         WorkerTask t = new WorkerTask(this, Schedulers.onSchedule(task), WorkerTask.PERIODIC);
         timed.add(t);
-        t.timer = LoopScheduler.timer(() -> loop.scheduleAtFixedRate(t, initialDelay, period, unit));
+        t.setTimer(LoopScheduler.periodic(loop, t, initialDelay, period, unit));
         if (disposed) {
             t.dispose();
         }
