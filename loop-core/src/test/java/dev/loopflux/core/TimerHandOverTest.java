@@ -89,8 +89,9 @@ class TimerHandOverTest {
         for (TimerHandle handle : handles) {
             handle.cancel(); // cancelled ones waiting are garbage the backlog bounds
         }
-        assertThat(strategy.wakeups.get()).as("woken for the backlog").isGreaterThanOrEqualTo(2);
-        // Each wake-up takes in what was handed over until then; only the last backlog may still wait.
+        // Whether the loop had to be woken for each full backlog or found it awake depends on the
+        // timing of its sleep (a CI run saw one wake-up, not two): the bound is what is asserted.
+        // Each take-in takes what was handed over until then; only the last backlog may still wait.
         assertThat(onLoop(() -> loop.timers.handOversWaitingForTest())).isLessThan(2 * TimerHandOvers.MAX_BACKLOG);
         assertThat(loop.metrics().pendingTimers()).isZero();
     }
