@@ -8,6 +8,7 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.reactivestreams.Publisher;
+import reactor.core.Scannable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -19,6 +20,8 @@ import reactor.core.scheduler.Scheduler;
  */
 final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
     private static final int DEFAULT_MAX_LINE = 8192;
+    /** The class of {@code Flux.from(p)} for a plain publisher {@code p}: the one {@link #receive()} returns. */
+    private static final Class<?> PLAIN_SOURCE = Flux.from((Publisher<Object>) s -> { }).getClass();
 
     private static final VarHandle SCHEDULER;
 
@@ -136,8 +139,25 @@ final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
     @Override
     @SuppressWarnings("unchecked")
     public Mono<Void> send(Publisher<? extends ByteBuffer> data) {
-        return Mono.fromDirect(connection.send((Publisher<ByteBuffer>) data)); // no item to cut off after the first
+        // (Mono.fromDirect: the completion publisher has no item to cut off after the first)
+        return Mono.fromDirect(connection.send(unwrapInbound((Publisher<ByteBuffer>) data)));
     }
+
+    /**
+     * {@code receive()} exactly as it came (no operator after it, no assembly hook around it) is
+     * sent as the connection's own inbound publisher: loop-core then writes what it reads straight
+     * from the loop's read buffer, with no copy, since no user code sees those bytes.
+     */
+    private Publisher<ByteBuffer> unwrapInbound(Publisher<ByteBuffer> data) {
+        if (data.getClass() == PLAIN_SOURCE && data instanceof Scannable s) {
+            Publisher<ByteBuffer> inbound = connection.inbound();
+            if (s.scanUnsafe(Scannable.Attr.PARENT) == inbound) {
+                return inbound;
+            }
+        }
+        return data;
+    }
+
 
     @Override
     public Mono<Void> sendString(Publisher<? extends String> data) {

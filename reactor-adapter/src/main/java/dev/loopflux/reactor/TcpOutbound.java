@@ -15,7 +15,14 @@ public interface TcpOutbound {
     /** The connection these bytes go to. */
     Connection connection();
 
-    /** Sends {@code data}; nothing happens until the returned Mono is subscribed. */
+    /**
+     * Sends {@code data}; nothing happens until the returned Mono is subscribed.
+     * {@code out.send(in.receive())} with no operator in between is an echo that copies nothing:
+     * the connection's inbound is sent as it is, and what is read is written straight from the
+     * loop's read buffer while the kernel takes it (see
+     * {@link dev.loopflux.core.net.Connection#send}). Any operator after {@code receive()} sees each
+     * chunk, a copy of its own, as usual.
+     */
     Mono<Void> send(Publisher<? extends ByteBuffer> data);
 
     /** Sends each string as UTF-8 bytes. */

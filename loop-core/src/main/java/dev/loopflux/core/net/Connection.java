@@ -45,6 +45,13 @@ public interface Connection {
      * {@code data} was handed to the kernel, or errors (a write error, the connection closed,
      * {@code data} failed). Cancelling it stops requesting from {@code data}; bytes already
      * taken from it are still written. Several buffers go out in one gathering write.
+     *
+     * <p>A plain connection's {@link #inbound()} sent as it is, with nothing between, to this
+     * connection or to another plain one on the same loop ({@code c.send(c.inbound())}, an echo;
+     * {@code front.send(back.inbound())}, a proxy), is a pipe: no user code sees those bytes, so
+     * each read is written straight from the loop's read buffer while nothing waits ahead of it,
+     * with no copy and no allocation. Only the bytes the kernel refuses are copied, and queued as
+     * any send's are; backpressure and the high-water mark are the same.
      */
     Publisher<Void> send(Publisher<ByteBuffer> data);
 

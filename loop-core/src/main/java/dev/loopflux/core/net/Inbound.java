@@ -12,6 +12,12 @@ import org.reactivestreams.Subscription;
  * connection's {@code OP_READ} interest. Reads go into the loop's scratch buffer and each read is
  * copied out at its exact size, so no inbound byte is held between reads.
  *
+ * <p>When the subscriber is a {@link SendOperation} on this loop (the inbound sent as it is, to
+ * this connection or another: an echo, a proxy), no user code sees the bytes: a read is written
+ * from the scratch buffer straight to that send's socket when nothing waits ahead of it, and what
+ * cannot be written yet is copied into the loop's spill buffers, which go back to the loop once
+ * written ({@link Outbound#pipe}). No allocation either way; the demand is the same as with items.
+ *
  * <p>Threading: state on the loop thread; {@link #subscribe}, {@link #request} and
  * {@link #cancel} hop onto it. A {@code request} made inside {@code onNext} only adds demand:
  * the read loop that called {@code onNext} does the reading, so there is no recursion.
@@ -135,7 +141,13 @@ final class Inbound implements Publisher<ByteBuffer>, Subscription {
                 return;
             }
             connection.didRead();
-            deliver(ByteBuffer.allocate(n).put(buffer.flip()).flip());
+            buffer.flip();
+            int piped = subscriber instanceof SendOperation send ? send.pipe(buffer) : Outbound.NOT_PIPED;
+            if (piped == Outbound.NOT_PIPED) {
+                deliver(ByteBuffer.allocate(n).put(buffer).flip());
+            } else if (piped == Outbound.SPILLED && demand > 0 && demand != Long.MAX_VALUE) {
+                demand--; // the bytes stood for an item, as if delivered
+            }
             if (n < size) {
                 // The kernel had no more: go back to select rather than pay a read that returns 0,
                 // and let the other connections have their turn (a peer that keeps sending would

@@ -5,8 +5,9 @@ import java.nio.ByteBuffer;
 /**
  * Per-thread scratch space for socket IO, so that reads and writes allocate nothing but the
  * chunks they hand out: one direct read buffer (read into, then copied out at the exact size
- * read) and one array for gathering writes. Only loop threads use it, one call at a time; a
- * user's callback never sees it.
+ * read), one array for gathering writes, and spare spill buffers for pipes (an inbound sent as it
+ * is, whose bytes no user code sees: they wait in spill buffers while the kernel refuses them).
+ * Only loop threads use it, one call at a time; a user's callback never sees it.
  */
 final class IoScratch {
     /** Buffers in one gathering write at most (Linux's IOV_MAX is 1024; 64 keeps the scan short). */
@@ -16,6 +17,12 @@ final class IoScratch {
     private ByteBuffer read = ByteBuffer.allocateDirect(0);
     /** Cleared after each write so that it never keeps a user's buffer alive. */
     final ByteBuffer[] gather = new ByteBuffer[MAX_GATHER];
+
+    /** Size of a spill buffer: where a pipe's bytes wait while the kernel refuses them (see {@code Outbound.pipe}). */
+    static final int SPILL_SIZE = 64 * 1024;
+    /** Spill buffers kept for reuse: 1 MiB of direct memory per loop at most; more in use are made and dropped. */
+    private static final int MAX_SPARE_SPILLS = 16;
+    private final java.util.ArrayDeque<ByteBuffer> spareSpills = new java.util.ArrayDeque<>();
 
     // TLS (heap buffers: the JDK's engine is fastest on arrays), made on first use.
     private ByteBuffer tlsIn = EMPTY;
@@ -42,6 +49,19 @@ final class IoScratch {
         }
         read.clear().limit(size);
         return read;
+    }
+
+    /** A spill buffer, cleared: direct, so the kernel takes it with no copy of the JDK's. */
+    ByteBuffer takeSpill() {
+        ByteBuffer spill = spareSpills.pollLast();
+        return spill != null ? spill.clear() : ByteBuffer.allocateDirect(SPILL_SIZE);
+    }
+
+    /** A spill buffer from {@link #takeSpill}, written out: kept for the next, up to {@link #MAX_SPARE_SPILLS}. */
+    void giveBackSpill(ByteBuffer spill) {
+        if (spareSpills.size() < MAX_SPARE_SPILLS) {
+            spareSpills.addLast(spill);
+        }
     }
 
     /**

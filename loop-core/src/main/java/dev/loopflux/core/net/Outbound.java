@@ -28,6 +28,8 @@ import org.reactivestreams.Subscriber;
 final class Outbound {
     /** Marker in {@link #pending}: shut the output down here. */
     private static final Object SHUTDOWN = new Object();
+    /** What {@link #pipe} did with the bytes. */
+    static final int NOT_PIPED = 0, WRITTEN = 1, SPILLED = 2;
 
     final TcpConnection connection;
     private final int highWaterMark;
@@ -35,6 +37,8 @@ final class Outbound {
     private ArrayDeque<Object> pending;
     /** Bytes of the buffers in {@link #pending} not yet written. */
     private long pendingBytes;
+    /** The loop's spill buffers among {@link #pending}, in the same order; made on first use. */
+    private ArrayDeque<ByteBuffer> spills;
     /** The send whose upstream we are reading from now. */
     private SendOperation active;
     /** Sends (and the shutdown marker) waiting their turn; made on first use. */
@@ -189,6 +193,84 @@ final class Outbound {
         } else if (waiting != null) {
             waiting.remove(op);
         }
+    }
+
+    /**
+     * Loop thread: the inbound that {@code op} reads hands it {@code bytes}, the loop's read
+     * buffer, which no user code sees, in place of an item. When nothing is ahead of them (this
+     * send is the active one, nothing is pending, the socket is not full) they are written now,
+     * straight from that buffer. What the kernel refuses, or all of them when something is ahead,
+     * is copied into the loop's spill buffers and queued as an item would be (the spill buffers go
+     * back to the loop once written). Not on a TLS connection: its bytes must be wrapped.
+     *
+     * @return {@link #NOT_PIPED} if nothing was done and the bytes must go the usual way, as an
+     *         item; {@link #WRITTEN} if all were written (or the write failed and closed the
+     *         connection, which fails the send and cancels its upstream); {@link #SPILLED} if some
+     *         were queued: they stand for an item received, and were counted as one
+     */
+    int pipe(SendOperation op, ByteBuffer bytes) {
+        if (op != active || closedCause != null || connection.tls != null || !connection.loop.inLoop()) {
+            return NOT_PIPED;
+        }
+        if (!writeBlocked && !flushing && (pending == null || pending.isEmpty())) {
+            try {
+                if (connection.channel.write(bytes) > 0) {
+                    connection.didWrite();
+                }
+            } catch (IOException e) {
+                connection.closeWith(Peers.translate(e, "write to", connection.peer()));
+                return WRITTEN;
+            }
+            if (!bytes.hasRemaining()) {
+                return WRITTEN;
+            }
+            writeBlocked = true; // the socket buffer is full: the rest waits for OP_WRITE
+            connection.updateInterest();
+        }
+        op.received();
+        spill(bytes);
+        flush();
+        requestMore(op);
+        return SPILLED;
+    }
+
+    /**
+     * Queues a copy of {@code bytes}: into the room left in the last spill buffer, if it is last in
+     * line, then into new ones. A few bytes with no spill buffer to append to get a heap buffer of
+     * their size instead, so that a connection that waits with little pending does not hold a
+     * whole spill buffer: spill buffers are full but for the last, and a connection holds at most
+     * one more than its pending bytes fill.
+     */
+    private void spill(ByteBuffer bytes) {
+        pendingBytes += bytes.remaining();
+        ByteBuffer tail = spills == null ? null : spills.peekLast();
+        if (tail != null && pending.peekLast() == tail) {
+            append(tail, bytes);
+        } else if (bytes.remaining() < IoScratch.SPILL_SIZE / 16) {
+            pend(ByteBuffer.allocate(bytes.remaining()).put(bytes).flip());
+            return;
+        }
+        IoScratch scratch = null;
+        while (bytes.hasRemaining()) {
+            if (scratch == null) {
+                scratch = IoScratch.get();
+            }
+            ByteBuffer spill = scratch.takeSpill().limit(0);
+            append(spill, bytes);
+            if (spills == null) {
+                spills = new ArrayDeque<>(4);
+            }
+            spills.add(spill);
+            pend(spill);
+        }
+    }
+
+    /** Copies as much of {@code bytes} as fits after {@code spill}'s limit, and moves the limit past it. */
+    private static void append(ByteBuffer spill, ByteBuffer bytes) {
+        int end = spill.limit();
+        int n = Math.min(spill.capacity() - end, bytes.remaining());
+        spill.limit(end + n).put(end, bytes, bytes.position(), n);
+        bytes.position(bytes.position() + n);
     }
 
     /** Asks the active send's upstream for one more buffer, if there is room under the mark. */
@@ -383,6 +465,9 @@ final class Outbound {
                     return;
                 }
                 pending.pollFirst();
+                if (spills != null && spills.peekFirst() == buffer) {
+                    IoScratch.get().giveBackSpill(spills.pollFirst());
+                }
             } else if (head instanceof FileRegion region) {
                 if (region.remaining() > 0) {
                     return;
@@ -432,6 +517,12 @@ final class Outbound {
         closedCause = cause;
         pendingBytes = 0;
         writeBlocked = false;
+        if (spills != null) {
+            IoScratch scratch = IoScratch.get();
+            for (ByteBuffer spill; (spill = spills.poll()) != null; ) {
+                scratch.giveBackSpill(spill);
+            }
+        }
         if (pending != null) {
             Object item;
             while ((item = pending.poll()) != null) {

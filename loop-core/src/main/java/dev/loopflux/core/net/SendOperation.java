@@ -54,6 +54,14 @@ final class SendOperation extends UpstreamSend<ByteBuffer> {
         }
     }
 
+    /**
+     * Loop thread, from the inbound this send reads: {@code bytes} in place of an item it asked
+     * for; see {@link Outbound#pipe}.
+     */
+    int pipe(ByteBuffer bytes) {
+        return outstanding() > 0 && !isDone() ? outbound.pipe(this, bytes) : Outbound.NOT_PIPED;
+    }
+
     @Override
     void subscribed() {
         outbound.requestMore(this);

@@ -1,0 +1,353 @@
+package dev.loopflux.core.net;
+
+import static dev.loopflux.core.net.Net.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.loopflux.core.Loop;
+import dev.loopflux.core.Publishers;
+import dev.loopflux.core.TimerHandle;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A connection's inbound sent as it is ({@code send(inbound())}, to the same connection or to
+ * another on the same loop): what the loop reads is written straight from its read buffer while
+ * the destination keeps up, and copied and queued only when the kernel refuses it. These tests
+ * check that no chunk is made while it keeps up, and that the bytes stay intact and in order, and
+ * memory bounded, when it does not.
+ */
+@Timeout(60)
+class PipeTest {
+    private static final int MIB = 1 << 20;
+
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+    private final Loop loop = Loop.create("pipe");
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = cleanup.size() - 1; i >= 0; i--) {
+            cleanup.get(i).close();
+        }
+        loop.shutdownGracefully().get(10, TimeUnit.SECONDS);
+    }
+
+    /** A server on the test's loop that hands each accepted connection to {@code handler}, on the loop. */
+    private TcpServer serve(TcpOptions options, Consumer<Connection> handler) throws Exception {
+        TcpServer server = TcpServer.bind(loop, Net.LOCALHOST_ANY_PORT, options);
+        cleanup.add(() -> await(server.close()));
+        Publishers.consume(server.connections(), handler);
+        return server;
+    }
+
+    /** {@code send(data)}, then the output shut down; on failure, the connection closed. */
+    private static void sendThenShutdown(Connection connection, org.reactivestreams.Publisher<ByteBuffer> data) {
+        Publishers.consume(connection.send(data), nothing -> { }).whenComplete((ok, error) -> {
+            if (error == null) {
+                connection.shutdownOutput();
+            } else {
+                connection.close();
+            }
+        });
+    }
+
+    @Test
+    void anEchoOfTheInboundAsItIsMakesNoChunkOnTheLoopWhileThePeerKeepsUp() throws Exception {
+        TcpServer pipe = serve(TcpOptions.defaults(), c -> sendThenShutdown(c, c.inbound()));
+        // The control: the same echo through a pass-through publisher, which sees every chunk.
+        TcpServer copying = serve(TcpOptions.defaults(), c -> sendThenShutdown(c, new Net.Tap(c.inbound())));
+        long total = 32L * MIB;
+
+        long copied = loopAllocationDuringLockstepEcho(copying, total);
+        long piped = loopAllocationDuringLockstepEcho(pipe, total);
+
+        assertThat(copied).as("the control: every byte read is copied into a chunk").isGreaterThanOrEqualTo(total);
+        assertThat(piped).as("bytes the loop allocated while echoing %d MiB through the pipe", total / MIB)
+                .isLessThan(total / 32);
+    }
+
+    /**
+     * Echoes {@code total} bytes through {@code server} in lockstep, 16 KiB out and the same back
+     * before the next (so the kernel never refuses the echo), and returns the bytes the loop
+     * thread allocated meanwhile.
+     */
+    private long loopAllocationDuringLockstepEcho(TcpServer server, long total) throws Exception {
+        long loopThread = onLoop(() -> Thread.currentThread().getId());
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        byte[] out = Net.random(16 * 1024, 5);
+        byte[] back = new byte[out.length];
+        try (Socket socket = new Socket()) {
+            socket.connect(server.localAddress(), 10_000);
+            socket.setSoTimeout(10_000);
+            OutputStream os = socket.getOutputStream();
+            InputStream is = socket.getInputStream();
+            for (int i = 0; i < 64; i++) { // warm up: the first reads grow the loop's read buffer
+                os.write(out);
+                is.readNBytes(back, 0, back.length);
+            }
+            long before = threads.getThreadAllocatedBytes(loopThread);
+            for (long sent = 0; sent < total; sent += out.length) {
+                os.write(out);
+                assertThat(is.readNBytes(back, 0, back.length)).isEqualTo(back.length);
+            }
+            long after = threads.getThreadAllocatedBytes(loopThread);
+            assertThat(back).isEqualTo(out);
+            return after - before;
+        }
+    }
+
+    @Test
+    void oneMebibyteThroughThePipeSurvivesOneByteReadsAndPartialWritesThroughTinySocketBuffers() throws Exception {
+        TcpServer server = serve(TcpOptions.builder().sendBufferSize(4096).readBufferSize(64).build(),
+                c -> sendThenShutdown(c, c.inbound()));
+        byte[] data = Net.random(MIB, 41);
+        try (Socket socket = new Socket()) {
+            socket.setSendBufferSize(4096);
+            socket.connect(server.localAddress(), 10_000);
+            socket.setSoTimeout(10_000);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, 1500, 42));
+            CRC32 crc = new CRC32();
+            long total = 0;
+            InputStream in = socket.getInputStream();
+            for (int b; (b = in.read()) >= 0; ) { // one byte per read system call
+                crc.update(b);
+                total++;
+            }
+            writer.get(10, TimeUnit.SECONDS);
+            assertThat(total).isEqualTo(data.length);
+            assertThat(crc.getValue()).isEqualTo(Net.crc(data));
+        }
+    }
+
+    @Test
+    void aReaderThatStopsReadingStopsThePipeAndTheServerHoldsNoMoreThanTheMarkPlusOneRead() throws Exception {
+        int highWaterMark = 64 * 1024;
+        int readBuffer = 16 * 1024;
+        BlockingQueue<Connection> served = new LinkedBlockingQueue<>();
+        TcpServer server = serve(TcpOptions.builder().writeHighWaterMark(highWaterMark).readBufferSize(readBuffer)
+                .sendBufferSize(4096).receiveBufferSize(4096).build(), c -> {
+                    served.add(c);
+                    sendThenShutdown(c, c.inbound());
+                });
+        long total = 16L * MIB;
+        Socket socket = new Socket();
+        cleanup.add(socket);
+        socket.setReceiveBufferSize(4096);
+        socket.setSendBufferSize(4096);
+        socket.connect(server.localAddress(), 10_000);
+        TcpConnection connection = (TcpConnection) served.poll(10, TimeUnit.SECONDS);
+        assertThat(connection).isNotNull();
+
+        AtomicLong written = new AtomicLong();
+        CRC32 sentCrc = new CRC32();
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+            try {
+                OutputStream out = socket.getOutputStream();
+                Random random = new Random(43);
+                byte[] chunk = new byte[8192];
+                while (written.get() < total) {
+                    random.nextBytes(chunk);
+                    out.write(chunk);
+                    sentCrc.update(chunk);
+                    written.addAndGet(chunk.length);
+                }
+                socket.shutdownOutput();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+
+        // The writer is stalled once it has not moved for 15 samples in a row, 20 ms apart, taken
+        // on a timer of another loop.
+        Loop sampler = Loop.create("sampler");
+        cleanup.add(() -> sampler.shutdownGracefully().get(10, TimeUnit.SECONDS));
+        CompletableFuture<Long> stalled = new CompletableFuture<>();
+        long[] last = {-1, 0};
+        TimerHandle sampling = sampler.scheduleAtFixedRate(() -> {
+            long w = written.get();
+            if (w != last[0]) {
+                last[0] = w;
+                last[1] = 0;
+            } else if (++last[1] >= 15) {
+                stalled.complete(w);
+            }
+        }, 20, 20, TimeUnit.MILLISECONDS);
+        Object first = CompletableFuture.anyOf(stalled, writer).get(20, TimeUnit.SECONDS);
+        sampling.cancel();
+        assertThat(first).as("the writer finished %d MiB: nothing pushed back", total / MIB).isInstanceOf(Long.class);
+        long pending = onLoop(() -> connection.outbound.pendingBytes());
+        assertThat(pending).isPositive().isLessThanOrEqualTo(highWaterMark + readBuffer);
+
+        // Now the client reads: everything drains, intact and in order.
+        InputStream in = socket.getInputStream();
+        socket.setSoTimeout(10_000);
+        CRC32 receivedCrc = new CRC32();
+        byte[] buffer = new byte[65536];
+        long received = 0;
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+            receivedCrc.update(buffer, 0, n);
+            received += n;
+        }
+        writer.get(10, TimeUnit.SECONDS);
+        assertThat(received).isEqualTo(total);
+        assertThat(receivedCrc.getValue()).isEqualTo(sentCrc.getValue());
+        await(connection.onClose());
+    }
+
+    @Test
+    void bytesPipedWhileAnEarlierSendIsStillPendingComeOutAfterIt() throws Exception {
+        byte[] greeting = Net.random(2 * MIB, 51);
+        TcpServer server = serve(TcpOptions.builder().sendBufferSize(4096).build(), c -> {
+            ByteBuffer[] pieces = new ByteBuffer[greeting.length / (64 * 1024)];
+            for (int i = 0; i < pieces.length; i++) {
+                pieces[i] = ByteBuffer.wrap(greeting, i * 64 * 1024, 64 * 1024).slice();
+            }
+            Publishers.consume(c.send(Probe.publisherOf(pieces)), nothing -> { }); // queued first
+            sendThenShutdown(c, c.inbound());
+        });
+        byte[] data = Net.random(512 * 1024, 52);
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(4096);
+            socket.connect(server.localAddress(), 10_000);
+            // All of data is written before the client reads anything: it reaches the server while
+            // most of the greeting still waits there.
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, 3000, 53));
+            byte[] received = Net.readToEnd(socket);
+            writer.get(10, TimeUnit.SECONDS);
+            byte[] expected = new byte[greeting.length + data.length];
+            System.arraycopy(greeting, 0, expected, 0, greeting.length);
+            System.arraycopy(data, 0, expected, greeting.length, data.length);
+            assertThat(received.length).isEqualTo(expected.length);
+            assertThat(Net.crc(received)).isEqualTo(Net.crc(expected));
+        }
+    }
+
+    @Test
+    void aProxyPipesBothWaysBetweenTwoConnectionsOfItsLoop() throws Exception {
+        ServerSocket backend = new ServerSocket();
+        cleanup.add(backend);
+        backend.bind(new InetSocketAddress("127.0.0.1", 0));
+        CompletableFuture<Void> backendDone = CompletableFuture.runAsync(() -> {
+            try (Socket s = backend.accept()) { // a blocking echo, 4 KiB at a time
+                s.getInputStream().transferTo(s.getOutputStream());
+                s.shutdownOutput();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        TcpServer front = serve(TcpOptions.defaults(), c -> proxy(c, backend.getLocalSocketAddress()));
+
+        byte[] data = Net.random(4 * MIB, 61);
+        try (Socket socket = new Socket()) {
+            socket.connect(front.localAddress(), 10_000);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, 100_000, 62));
+            byte[] received = Net.readToEnd(socket);
+            writer.get(10, TimeUnit.SECONDS);
+            assertThat(received.length).isEqualTo(data.length);
+            assertThat(Net.crc(received)).isEqualTo(Net.crc(data));
+        }
+        backendDone.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aBackendThatResetsMidStreamClosesTheProxiedConnection() throws Exception {
+        ServerSocket backend = new ServerSocket();
+        cleanup.add(backend);
+        backend.bind(new InetSocketAddress("127.0.0.1", 0));
+        CompletableFuture<Void> reset = CompletableFuture.runAsync(() -> {
+            try {
+                Socket s = backend.accept();
+                s.getInputStream().readNBytes(64 * 1024);
+                s.setSoLinger(true, 0);
+                s.close(); // RST, with the proxy writing to it flat out
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        CompletableFuture<Connection> frontConnection = new CompletableFuture<>();
+        TcpServer front = serve(TcpOptions.defaults(), c -> {
+            frontConnection.complete(c);
+            proxy(c, backend.getLocalSocketAddress());
+        });
+
+        try (Socket socket = new Socket()) {
+            socket.connect(front.localAddress(), 10_000);
+            CompletableFuture.runAsync(() -> {
+                try {
+                    OutputStream out = socket.getOutputStream();
+                    byte[] chunk = new byte[16 * 1024];
+                    for (;;) {
+                        out.write(chunk);
+                    }
+                } catch (Exception e) {
+                    // the proxy closed the connection under the writer: expected
+                }
+            });
+            reset.get(10, TimeUnit.SECONDS);
+            Connection proxied = frontConnection.get(10, TimeUnit.SECONDS);
+            proxied.onClose().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(proxied.isOpen()).isFalse();
+            assertThat(front.openConnections()).isZero();
+        }
+    }
+
+    /**
+     * Connects to {@code backend} on the test's loop and pipes both directions; each direction
+     * shuts its output down when its source ends, and a failure of either closes its connection
+     * (and so, through the other direction's send, the other one).
+     */
+    private void proxy(Connection front, java.net.SocketAddress backend) {
+        Publishers.consume(TcpClient.connect(loop, backend, TcpOptions.defaults()), back -> {
+            sendThenShutdown(back, front.inbound());
+            sendThenShutdown(front, back.inbound());
+        }).whenComplete((ok, error) -> {
+            if (error != null) {
+                front.close();
+            }
+        });
+    }
+
+    private <T> T onLoop(java.util.concurrent.Callable<T> action) throws Exception {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                result.complete(action.call());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result.get(10, TimeUnit.SECONDS);
+    }
+
+    private static void writeInPieces(Socket socket, byte[] data, int maxPiece, long seed) {
+        try {
+            OutputStream out = socket.getOutputStream();
+            Random sizes = new Random(seed);
+            for (int i = 0; i < data.length; ) {
+                int n = Math.min(data.length - i, 1 + sizes.nextInt(maxPiece));
+                out.write(data, i, n);
+                i += n;
+            }
+            socket.shutdownOutput();
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+    }
+}
