@@ -20,8 +20,10 @@ import reactor.core.scheduler.Scheduler;
  */
 final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
     private static final int DEFAULT_MAX_LINE = 8192;
-    /** The class of {@code Flux.from(p)} for a plain publisher {@code p}: the one {@link #receive()} returns. */
-    private static final Class<?> PLAIN_SOURCE = Flux.from((Publisher<Object>) s -> { }).getClass();
+    /** The class of {@code Flux.from(p)} for a plain publisher {@code p}, with no assembly hook: what {@link #receive()} returns. */
+    private static final String PLAIN_SOURCE = "reactor.core.publisher.FluxSource";
+    /** The class of loop-core's {@code Connection.inbound()}. */
+    private static final String LOOP_CORE_INBOUND = "dev.loopflux.core.net.Inbound";
 
     private static final VarHandle SCHEDULER;
 
@@ -144,20 +146,23 @@ final class ReactorConnection implements Connection, TcpInbound, TcpOutbound {
     }
 
     /**
-     * {@code receive()} exactly as it came (no operator after it, no assembly hook around it) is
-     * sent as the connection's own inbound publisher: loop-core then writes what it reads straight
-     * from the loop's read buffer, with no copy, since no user code sees those bytes.
+     * {@code receive()} of a connection exactly as it came (no operator after it, no assembly hook
+     * around it, no {@code Hooks.onLastOperator} to apply at subscribe) is sent as that
+     * connection's inbound publisher itself: loop-core then writes what it reads straight from the
+     * loop's read buffer when both connections are on one loop (an echo, a proxy), with no copy,
+     * since no user code sees those bytes. Anything else is subscribed as it is.
      */
-    private Publisher<ByteBuffer> unwrapInbound(Publisher<ByteBuffer> data) {
-        if (data.getClass() == PLAIN_SOURCE && data instanceof Scannable s) {
-            Publisher<ByteBuffer> inbound = connection.inbound();
-            if (s.scanUnsafe(Scannable.Attr.PARENT) == inbound) {
-                return inbound;
-            }
+    @SuppressWarnings("unchecked")
+    private static Publisher<ByteBuffer> unwrapInbound(Publisher<ByteBuffer> data) {
+        if (data instanceof Flux<ByteBuffer> flux && flux.getClass().getName().equals(PLAIN_SOURCE)
+                && flux instanceof Scannable source // (scan() would hide a parent that is not Scannable)
+                && source.scanUnsafe(Scannable.Attr.PARENT) instanceof Publisher<?> parent
+                && parent.getClass().getName().equals(LOOP_CORE_INBOUND)
+                && reactor.core.publisher.Operators.onLastAssembly(flux) == flux) {
+            return (Publisher<ByteBuffer>) parent;
         }
         return data;
     }
-
 
     @Override
     public Mono<Void> sendString(Publisher<? extends String> data) {

@@ -17,8 +17,9 @@ public interface TcpOutbound {
 
     /**
      * Sends {@code data}; nothing happens until the returned Mono is subscribed.
-     * {@code out.send(in.receive())} with no operator in between is an echo that copies nothing:
-     * the connection's inbound is sent as it is, and what is read is written straight from the
+     * {@code out.send(in.receive())} with no operator in between (an echo), or
+     * {@code out.send(other.receive())} of a connection on the same loop (a proxy), is a pipe that
+     * copies nothing: the inbound is sent as it is, and what is read is written straight from the
      * loop's read buffer while the kernel takes it (see
      * {@link dev.loopflux.core.net.Connection#send}). Any operator after {@code receive()} sees each
      * chunk, a copy of its own, as usual.

@@ -43,6 +43,44 @@ class ReactorPipeTest {
                 .isLessThan(total / 32);
     }
 
+    @Test
+    void whatAnOperatorAfterReceiveMakesOfTheBytesIsWhatIsSent() throws Exception {
+        DisposableServer server = TcpServer.create().port(0).runOn(group)
+                .handle((in, out) -> out.send(in.receive().map(ReactorPipeTest::upperCase))).bindNow();
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write("hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.shutdownOutput();
+            assertThat(new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII))
+                    .isEqualTo("HELLO");
+        } finally {
+            server.disposeNow(Duration.ofSeconds(5));
+        }
+    }
+
+    private static ByteBuffer upperCase(ByteBuffer chunk) {
+        ByteBuffer upper = ByteBuffer.allocate(chunk.remaining());
+        while (chunk.hasRemaining()) {
+            upper.put((byte) Character.toUpperCase(chunk.get()));
+        }
+        return upper.flip();
+    }
+
+    @Test
+    void aProxyBetweenTwoConnectionsOfOneLoopIsAPipeToo() throws Exception {
+        DisposableServer backend = TcpServer.create().port(0).runOn(group).handle((in, out) -> out.send(in.receive())).bindNow();
+        long total = 16L << 20;
+        try {
+            long piped = loopAllocationDuringLockstepEcho((in, out) -> TcpClient.create().port(backend.port()).runOn(group).connect()
+                    .flatMap(back -> back.outbound().send(in.receive()).and(out.send(back.inbound().receive()))
+                            .doFinally(signal -> back.dispose())), total);
+            // Two pipes per round trip, the proxy's and the backend's echo, all on the one loop.
+            assertThat(piped).as("bytes the loop allocated while proxying %d MiB", total >> 20).isLessThan(total / 32);
+        } finally {
+            backend.disposeNow(Duration.ofSeconds(5));
+        }
+    }
+
     /**
      * Serves {@code handler}, echoes {@code total} bytes through it in lockstep (16 KiB out and the
      * same back before the next: the kernel never refuses the echo) and returns the bytes the

@@ -24,7 +24,7 @@ import javax.net.ssl.SSLSocket;
  *
  * <pre>
  * java -cp benchmarks/target/loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoBench \
- *      [--impls loopflux,reactor,netty,reactor-netty,nio] [--scenarios throughput,pingpong,large,idle,slow,idle-warm]
+ *      [--impls loopflux,reactor,reactor-map,netty,reactor-netty,nio] [--scenarios throughput,pingpong,large,idle,slow,idle-warm]
  *      [--seconds 10] [--warmup 3] [--idle 10000] [--tls] [--verify]
  * </pre>
  *
@@ -324,7 +324,7 @@ public final class EchoBench {
                 byImpl.put(row[0], row);
             }
         }
-        String[][] pairs = {{"loopflux", "netty"}, {"reactor", "reactor-netty"}, {"loopflux", "reactor-netty"}};
+        String[][] pairs = {{"loopflux", "netty"}, {"reactor", "reactor-netty"}, {"reactor-map", "reactor-netty"}, {"loopflux", "reactor-netty"}};
         for (String[] pair : pairs) {
             String[] a = byImpl.get(pair[0]);
             String[] b = byImpl.get(pair[1]);

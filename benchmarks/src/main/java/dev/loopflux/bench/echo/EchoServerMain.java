@@ -15,7 +15,7 @@ import javax.management.ObjectName;
  * standard input: {@code stats} prints {@code STATS rssKb=<n> heapBytes=<n> heapCommittedBytes=<n>
  * rssAfterGcKb=<n>} (heap and the last RSS measured after full GCs); end of input stops it.
  *
- * <p>{@code java -cp loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoServerMain --impl loopflux|reactor|netty|reactor-netty|nio [--tls KEYSTORE]}
+ * <p>{@code java -cp loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoServerMain --impl loopflux|reactor|reactor-map|netty|reactor-netty|nio [--tls KEYSTORE]}
  *
  * <p>{@code --tls} serves TLS with the key in {@code KEYSTORE}, a PKCS12 file made by
  * {@link EchoTls#generate()} (every implementation but {@code nio}).
@@ -75,8 +75,9 @@ public final class EchoServerMain {
             case "netty" -> new NettyEcho(tls);
             case "nio" -> new BareNioEcho();
             case "reactor" -> new ReactorApiEcho(tls);
+            case "reactor-map" -> new ReactorApiEcho(tls, true);
             case "reactor-netty" -> new ReactorNettyEcho(tls);
-            default -> throw new IllegalArgumentException("unknown --impl " + impl + " (loopflux, reactor, netty, reactor-netty, nio)");
+            default -> throw new IllegalArgumentException("unknown --impl " + impl + " (loopflux, reactor, reactor-map, netty, reactor-netty, nio)");
         };
     }
 

@@ -20,9 +20,16 @@ final class IoScratch {
 
     /** Size of a spill buffer: where a pipe's bytes wait while the kernel refuses them (see {@code Outbound.pipe}). */
     static final int SPILL_SIZE = 64 * 1024;
-    /** Spill buffers kept for reuse: 1 MiB of direct memory per loop at most; more in use are made and dropped. */
+    /**
+     * Spill buffers a loop has out at once, at most: 4 MiB of direct memory. Past it, pipes copy
+     * into heap buffers, as sends of items do, so direct memory never runs short on a loop thread
+     * (where running short means {@code System.gc()} and a wait).
+     */
+    static final int MAX_SPILLS_IN_USE = 64;
+    /** Spill buffers kept for reuse: 1 MiB; the others are dropped when given back. */
     private static final int MAX_SPARE_SPILLS = 16;
     private final java.util.ArrayDeque<ByteBuffer> spareSpills = new java.util.ArrayDeque<>();
+    private int spillsInUse;
 
     // TLS (heap buffers: the JDK's engine is fastest on arrays), made on first use.
     private ByteBuffer tlsIn = EMPTY;
@@ -51,17 +58,31 @@ final class IoScratch {
         return read;
     }
 
-    /** A spill buffer, cleared: direct, so the kernel takes it with no copy of the JDK's. */
+    /**
+     * A spill buffer, cleared (direct, so the kernel takes it with no copy of the JDK's), or null
+     * when the loop has {@link #MAX_SPILLS_IN_USE} out.
+     */
     ByteBuffer takeSpill() {
+        if (spillsInUse == MAX_SPILLS_IN_USE) {
+            return null;
+        }
         ByteBuffer spill = spareSpills.pollLast();
-        return spill != null ? spill.clear() : ByteBuffer.allocateDirect(SPILL_SIZE);
+        spill = spill != null ? spill.clear() : ByteBuffer.allocateDirect(SPILL_SIZE);
+        spillsInUse++;
+        return spill;
     }
 
-    /** A spill buffer from {@link #takeSpill}, written out: kept for the next, up to {@link #MAX_SPARE_SPILLS}. */
+    /** A spill buffer from {@link #takeSpill}, written out or dropped: kept for the next, up to {@link #MAX_SPARE_SPILLS}. */
     void giveBackSpill(ByteBuffer spill) {
+        spillsInUse--;
         if (spareSpills.size() < MAX_SPARE_SPILLS) {
             spareSpills.addLast(spill);
         }
+    }
+
+    /** Spill buffers out now: for tests. */
+    int spillsInUse() {
+        return spillsInUse;
     }
 
     /**

@@ -196,7 +196,8 @@ final class Outbound {
     }
 
     /**
-     * Loop thread: the inbound that {@code op} reads hands it {@code bytes}, the loop's read
+     * This connection's loop thread (the caller checks): the inbound that {@code op} reads, on the
+     * same loop, hands it {@code bytes}, the loop's read
      * buffer, which no user code sees, in place of an item. When nothing is ahead of them (this
      * send is the active one, nothing is pending, the socket is not full) they are written now,
      * straight from that buffer. What the kernel refuses, or all of them when something is ahead,
@@ -209,7 +210,7 @@ final class Outbound {
      *         were queued: they stand for an item received, and were counted as one
      */
     int pipe(SendOperation op, ByteBuffer bytes) {
-        if (op != active || closedCause != null || connection.tls != null || !connection.loop.inLoop()) {
+        if (op != active || closedCause != null || connection.tls != null) {
             return NOT_PIPED;
         }
         if (!writeBlocked && !flushing && (pending == null || pending.isEmpty())) {
@@ -227,8 +228,8 @@ final class Outbound {
             writeBlocked = true; // the socket buffer is full: the rest waits for OP_WRITE
             connection.updateInterest();
         }
-        op.received();
         spill(bytes);
+        op.received();
         flush();
         requestMore(op);
         return SPILLED;
@@ -236,41 +237,41 @@ final class Outbound {
 
     /**
      * Queues a copy of {@code bytes}: into the room left in the last spill buffer, if it is last in
-     * line, then into new ones. A few bytes with no spill buffer to append to get a heap buffer of
-     * their size instead, so that a connection that waits with little pending does not hold a
-     * whole spill buffer: spill buffers are full but for the last, and a connection holds at most
-     * one more than its pending bytes fill.
+     * line, then into new ones. A few bytes with no spill buffer to append to (under a sixteenth
+     * of one), or any bytes once the loop has {@link IoScratch#MAX_SPILLS_IN_USE} out, get a heap
+     * buffer of their size instead: spill buffers are full but for the last, a connection holds at
+     * most one more than its pending bytes fill, and a loop never holds more than its cap of them.
      */
     private void spill(ByteBuffer bytes) {
-        pendingBytes += bytes.remaining();
         ByteBuffer tail = spills == null ? null : spills.peekLast();
         if (tail != null && pending.peekLast() == tail) {
-            append(tail, bytes);
-        } else if (bytes.remaining() < IoScratch.SPILL_SIZE / 16) {
-            pend(ByteBuffer.allocate(bytes.remaining()).put(bytes).flip());
-            return;
+            pendingBytes += append(tail, bytes);
         }
-        IoScratch scratch = null;
+        IoScratch scratch = IoScratch.get();
         while (bytes.hasRemaining()) {
-            if (scratch == null) {
-                scratch = IoScratch.get();
+            ByteBuffer spill = bytes.remaining() < IoScratch.SPILL_SIZE / 16 ? null : scratch.takeSpill();
+            if (spill == null) {
+                int n = bytes.remaining();
+                pend(ByteBuffer.allocate(n).put(bytes).flip());
+                pendingBytes += n;
+                return;
             }
-            ByteBuffer spill = scratch.takeSpill().limit(0);
-            append(spill, bytes);
             if (spills == null) {
                 spills = new ArrayDeque<>(4);
             }
             spills.add(spill);
             pend(spill);
+            pendingBytes += append(spill.limit(0), bytes);
         }
     }
 
-    /** Copies as much of {@code bytes} as fits after {@code spill}'s limit, and moves the limit past it. */
-    private static void append(ByteBuffer spill, ByteBuffer bytes) {
+    /** Copies as much of {@code bytes} as fits after {@code spill}'s limit, and moves the limit past it; returns how many. */
+    private static int append(ByteBuffer spill, ByteBuffer bytes) {
         int end = spill.limit();
         int n = Math.min(spill.capacity() - end, bytes.remaining());
         spill.limit(end + n).put(end, bytes, bytes.position(), n);
         bytes.position(bytes.position() + n);
+        return n;
     }
 
     /** Asks the active send's upstream for one more buffer, if there is room under the mark. */

@@ -59,7 +59,9 @@ final class SendOperation extends UpstreamSend<ByteBuffer> {
      * for; see {@link Outbound#pipe}.
      */
     int pipe(ByteBuffer bytes) {
-        return outstanding() > 0 && !isDone() ? outbound.pipe(this, bytes) : Outbound.NOT_PIPED;
+        // (its loop first: on another loop, this send's fields are not ours to read)
+        return outbound.connection.loop.inLoop() && outstanding() > 0 && !isDone()
+                ? outbound.pipe(this, bytes) : Outbound.NOT_PIPED;
     }
 
     @Override

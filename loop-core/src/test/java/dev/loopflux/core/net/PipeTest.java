@@ -209,6 +209,90 @@ class PipeTest {
         assertThat(received).isEqualTo(total);
         assertThat(receivedCrc.getValue()).isEqualTo(sentCrc.getValue());
         await(connection.onClose());
+        assertThat(onLoop(() -> IoScratch.get().spillsInUse())).as("spill buffers still out").isZero();
+    }
+
+    @Test
+    void spillBuffersGivenBackByAConnectionThatWasResetServeTheNextOneIntact() throws Exception {
+        BlockingQueue<Connection> served = new LinkedBlockingQueue<>();
+        TcpOptions small = TcpOptions.builder().sendBufferSize(4096).receiveBufferSize(4096).build();
+        TcpServer server = serve(small, c -> {
+            served.add(c);
+            sendThenShutdown(c, c.inbound());
+        });
+
+        // A client that writes and never reads: the echo waits in spill buffers; then it resets.
+        Socket victim = new Socket();
+        victim.setReceiveBufferSize(4096);
+        victim.connect(server.localAddress(), 10_000);
+        TcpConnection first = (TcpConnection) served.poll(10, TimeUnit.SECONDS);
+        assertThat(first).isNotNull();
+        OutputStream out = victim.getOutputStream();
+        byte[] chunk = new byte[16 * 1024];
+        while (onLoop(() -> IoScratch.get().spillsInUse()) == 0) {
+            out.write(chunk); // the kernel's buffers are small: spills begin within a few hundred KiB
+        }
+        victim.setSoLinger(true, 0);
+        victim.close();
+        await(first.onClose());
+        assertThat(onLoop(() -> IoScratch.get().spillsInUse())).as("spill buffers still out").isZero();
+
+        // The next connection spills into the same buffers: its bytes must come back intact.
+        byte[] data = Net.random(4 * MIB, 71);
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(4096);
+            socket.connect(server.localAddress(), 10_000);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, 70_000, 72));
+            byte[] received = Net.readToEnd(socket);
+            writer.get(10, TimeUnit.SECONDS);
+            assertThat(received.length).isEqualTo(data.length);
+            assertThat(Net.crc(received)).isEqualTo(Net.crc(data));
+        }
+        await(served.poll(10, TimeUnit.SECONDS).onClose());
+        assertThat(onLoop(() -> IoScratch.get().spillsInUse())).as("spill buffers still out").isZero();
+    }
+
+    @Test
+    void anOutputShutDownWhileThePipeRunsIsShutAfterItsLastByte() throws Exception {
+        TcpServer server = serve(TcpOptions.builder().sendBufferSize(4096).build(), c -> {
+            Publishers.consume(c.send(c.inbound()), nothing -> { });
+            c.shutdownOutput(); // at once: it waits behind the pipe, which ends with the peer's input
+        });
+        byte[] data = Net.random(MIB, 81);
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(4096);
+            socket.connect(server.localAddress(), 10_000);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, 20_000, 82));
+            byte[] received = Net.readToEnd(socket);
+            writer.get(10, TimeUnit.SECONDS);
+            assertThat(received.length).isEqualTo(data.length);
+            assertThat(Net.crc(received)).isEqualTo(Net.crc(data));
+        }
+    }
+
+    @Test
+    void aProxyToAConnectionOnAnotherLoopTakesTheUsualPathIntact() throws Exception {
+        Loop other = Loop.create("pipe-other");
+        cleanup.add(() -> other.shutdownGracefully().get(10, TimeUnit.SECONDS));
+        TcpServer backend = TcpServer.bind(other, Net.LOCALHOST_ANY_PORT, TcpOptions.defaults());
+        cleanup.add(() -> await(backend.close()));
+        Publishers.consume(backend.connections(), c -> sendThenShutdown(c, c.inbound()));
+        // The front's connection to the backend lives on the other loop: no pipe between loops.
+        TcpServer front = serve(TcpOptions.defaults(), c ->
+                Publishers.consume(TcpClient.connect(other, backend.localAddress(), TcpOptions.defaults()), back -> {
+                    sendThenShutdown(back, c.inbound());
+                    sendThenShutdown(c, back.inbound());
+                }));
+
+        byte[] data = Net.random(4 * MIB, 91);
+        try (Socket socket = new Socket()) {
+            socket.connect(front.localAddress(), 10_000);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, 100_000, 92));
+            byte[] received = Net.readToEnd(socket);
+            writer.get(10, TimeUnit.SECONDS);
+            assertThat(received.length).isEqualTo(data.length);
+            assertThat(Net.crc(received)).isEqualTo(Net.crc(data));
+        }
     }
 
     @Test
