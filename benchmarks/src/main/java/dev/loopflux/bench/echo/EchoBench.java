@@ -24,14 +24,15 @@ import javax.net.ssl.SSLSocket;
  *
  * <pre>
  * java -cp benchmarks/target/loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoBench \
- *      [--impls loopflux,reactor,reactor-map,netty,reactor-netty,nio] [--scenarios throughput,pingpong,large,idle,slow,idle-warm]
+ *      [--impls loopflux,reactor,reactor-map,netty,reactor-netty,nio] [--scenarios throughput,pingpong,large,idle,slow,idle-warm,slow-long]
  *      [--seconds 10] [--warmup 3] [--idle 10000] [--tls] [--verify]
  * </pre>
  *
  * Scenarios: {@code throughput} 64 connections x 16 in flight x 128 B; {@code pingpong}
  * 1 x 1 x 64 B; {@code large} 16 x 4 x 16 KiB; {@code idle} N connections after one echo each
  * (server RSS and heap per connection); {@code slow} 16 connections writing flat out without
- * ever reading (server RSS growth); {@code idle-warm} (not run by default) the memory of N idle
+ * ever reading (server RSS growth); {@code slow-long} (not run by default; give it {@code --seconds 60})
+ * the same with the server's heap after full GCs every 10 s; {@code idle-warm} (not run by default) the memory of N idle
  * connections on a warm server, outside the heap and in it ({@link #idleWarm}). Server CPU time comes from the server process's own
  * accounting, so the client's share of the two cores does not count against it.
  *
@@ -110,7 +111,8 @@ public final class EchoBench {
             case "large" -> load(impl, server, 16, 4, 16384, warmup, seconds, mode);
             case "idle" -> idle(impl, server, idle, mode);
             case "idle-warm" -> idleWarm(impl, server, idle, mode);
-            case "slow" -> slowReaders(impl, server, 16, seconds, mode);
+            case "slow" -> slowReaders(impl, server, 16, seconds, null, mode);
+            case "slow-long" -> slowReaders(impl, server, 16, seconds, Duration.ofSeconds(10), mode);
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         };
     }
@@ -260,7 +262,17 @@ public final class EchoBench {
      * Columns: impl, bytes the clients got the server to take, server RSS growth MB. With TLS, the
      * clients encrypt what they write (the bytes counted are plain bytes).
      */
-    static String[] slowReaders(String impl, ServerProcess server, int connections, Duration seconds, Mode mode) throws Exception {
+    /**
+     * Columns: impl, bytes taken from the clients, the largest server RSS growth seen; with
+     * {@code heapEvery}, also the server's heap after full GCs at the start and at each such mark
+     * (a heap that does not hold what goes through it stays flat).
+     */
+    static String[] slowReaders(String impl, ServerProcess server, int connections, Duration seconds, Duration heapEvery,
+            Mode mode) throws Exception {
+        StringBuilder heap = new StringBuilder();
+        if (heapEvery != null) {
+            heap.append(String.format("%.1f", server.stats()[1] / 1048576.0));
+        }
         long rssBefore = server.rssKb();
         SSLContext tls = mode.clientContext();
         List<ClientChannel> open = new ArrayList<>();
@@ -274,9 +286,15 @@ public final class EchoBench {
                 c.socket().configureBlocking(false);
             }
             ByteBuffer chunk = ByteBuffer.allocateDirect(65536);
-            long end = System.nanoTime() + seconds.toNanos();
+            long start = System.nanoTime();
+            long end = start + seconds.toNanos();
+            long nextHeap = heapEvery == null ? Long.MAX_VALUE : start + heapEvery.toNanos();
             long maxRss = rssBefore;
             while (System.nanoTime() < end) {
+                if (System.nanoTime() >= nextHeap) {
+                    heap.append(' ').append(String.format("%.1f", server.stats()[1] / 1048576.0));
+                    nextHeap += heapEvery.toNanos();
+                }
                 int progress = 0;
                 for (ClientChannel c : open) {
                     chunk.clear();
@@ -289,7 +307,13 @@ public final class EchoBench {
                     Thread.onSpinWait();
                 }
             }
-            return new String[] {impl, String.format("%,d MiB", sent >> 20), String.format("%.1f", (maxRss - rssBefore) / 1024.0)};
+            String taken = String.format("%,d MiB", sent >> 20);
+            String growth = String.format("%.1f", (maxRss - rssBefore) / 1024.0);
+            if (heapEvery != null) {
+                heap.append(' ').append(String.format("%.1f", server.stats()[1] / 1048576.0));
+                return new String[] {impl, taken, growth, heap.toString()};
+            }
+            return new String[] {impl, taken, growth};
         } finally {
             for (ClientChannel c : open) {
                 c.close();
@@ -302,6 +326,8 @@ public final class EchoBench {
             case "idle" -> new String[] {"impl", "connections", "RSS B/conn", "heap B/conn"};
             case "idle-warm" -> new String[] {"impl", "connections", "RSS outside the heap B/conn", "heap B/conn", "sum B/conn"};
             case "slow" -> new String[] {"impl", "taken from clients", "server RSS growth MB"};
+            case "slow-long" -> new String[] {"impl", "taken from clients", "server RSS growth MB",
+                    "heap after full GC MB: at start, then every 10 s"};
             default -> new String[] {"impl", "msgs/s", "p50 us", "p99 us", "server CPU us/msg"};
         };
         System.out.println();
