@@ -392,6 +392,43 @@ class PipeTest {
         }
     }
 
+    @Test
+    void aTlsFrontProxiedToAPlainBackendOnTheSameLoopTakesTheUsualPathIntact() throws Exception {
+        // Plain bytes read from the backend must be wrapped before they go to the TLS front (no
+        // pipe into TLS), and the front's bytes come decrypted (no pipe out of TLS either).
+        ServerSocket backend = new ServerSocket();
+        cleanup.add(backend);
+        backend.bind(new InetSocketAddress("127.0.0.1", 0));
+        CompletableFuture<Void> backendDone = CompletableFuture.runAsync(() -> {
+            try (Socket s = backend.accept()) {
+                s.getInputStream().transferTo(s.getOutputStream());
+                s.shutdownOutput();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        TcpServer front = serve(TcpOptions.builder().tls(TlsFixtures.serverOptions().build()).build(),
+                c -> proxy(c, backend.getLocalSocketAddress()));
+
+        byte[] data = Net.random(MIB, 101);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) TlsFixtures.jdkContext(null).getSocketFactory().createSocket()) {
+            socket.connect(front.localAddress(), 10_000);
+            socket.setSoTimeout(10_000);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    socket.getOutputStream().write(data);
+                    socket.getOutputStream().flush();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            byte[] received = socket.getInputStream().readNBytes(data.length);
+            writer.get(10, TimeUnit.SECONDS);
+            assertThat(received.length).isEqualTo(data.length);
+            assertThat(Net.crc(received)).isEqualTo(Net.crc(data));
+        }
+    }
+
     /**
      * Connects to {@code backend} on the test's loop and pipes both directions; each direction
      * shuts its output down when its source ends, and a failure of either closes its connection
