@@ -35,6 +35,10 @@ import org.reactivestreams.Subscription;
  *   baseline, which no event loop can beat since it never hands a chunk to another thread.</li>
  *   <li>{@code plain-alloc}: the same with a new heap buffer per read, as a publisher whose
  *   buffers belong to the subscriber has to hand out.</li>
+ *   <li>{@code plain-copyof} (not in the default list): a new buffer per read made with
+ *   {@code Arrays.copyOf} of a reused heap buffer read into, which the JIT need not zero first.</li>
+ *   <li>{@code plain-direct} (not in the default list): a new heap buffer per read, copied out of a
+ *   reused direct buffer read into.</li>
  *   <li>{@code loopflux}: {@link FileIo#read} on a loop, the subscriber requesting 16 chunks at a
  *   time: FileChannel positional reads on the shared blocking pool, each chunk a new heap buffer
  *   delivered on the loop.</li>
@@ -75,6 +79,8 @@ public final class FileReadBench {
             Map<String, Function<Path, Long>> runs = new LinkedHashMap<>();
             runs.put("plain", f -> plain(f, chunk));
             runs.put("plain-alloc", f -> plainAlloc(f, chunk));
+            runs.put("plain-copyof", f -> plainCopyOf(f, chunk));
+            runs.put("plain-direct", f -> plainDirectCopy(f, chunk));
             runs.put("loopflux", f -> loopflux(loop, f, chunk, inFlight));
             runs.put("afc", f -> afc(loop, f, chunk, inFlight, null));
             runs.put("afc-fixed", f -> afc(loop, f, chunk, inFlight, fixed));
@@ -129,6 +135,37 @@ public final class FileReadBench {
             int n;
             while ((n = ch.read(ByteBuffer.allocate(chunk))) >= 0) {
                 total += n;
+            }
+            return total;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A new buffer per read, made by Arrays.copyOf of a reused heap buffer (C2 need not zero it first). */
+    static long plainCopyOf(Path file, int chunk) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            byte[] reused = new byte[chunk];
+            ByteBuffer buffer = ByteBuffer.wrap(reused);
+            long total = 0;
+            int n;
+            while ((n = ch.read(buffer.clear())) >= 0) {
+                total += ByteBuffer.wrap(java.util.Arrays.copyOf(reused, n)).remaining();
+            }
+            return total;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A new buffer per read, copied out of a reused direct buffer read into (no JDK temporary buffer). */
+    static long plainDirectCopy(Path file, int chunk) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer direct = ByteBuffer.allocateDirect(chunk);
+            long total = 0;
+            int n;
+            while ((n = ch.read(direct.clear())) >= 0) {
+                total += ByteBuffer.allocate(n).put(direct.flip()).flip().remaining();
             }
             return total;
         } catch (IOException e) {
