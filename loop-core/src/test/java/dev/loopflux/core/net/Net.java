@@ -237,6 +237,114 @@ final class Net {
         }
     }
 
+    /**
+     * Writes {@code total} random bytes to a socket as fast as it takes them, on another thread,
+     * then half-closes; counts them as they go and checksums them ({@link #crc} is read once
+     * {@link #done} completed).
+     */
+    static final class FlatOutWriter {
+        final AtomicLong written = new AtomicLong();
+        final CRC32 crc = new CRC32();
+        final CompletableFuture<Void> done;
+
+        FlatOutWriter(Socket socket, long total, long seed) {
+            done = CompletableFuture.runAsync(() -> {
+                try {
+                    java.io.OutputStream out = socket.getOutputStream();
+                    Random random = new Random(seed);
+                    byte[] chunk = new byte[8192];
+                    while (written.get() < total) {
+                        random.nextBytes(chunk);
+                        out.write(chunk);
+                        crc.update(chunk);
+                        written.addAndGet(chunk.length);
+                    }
+                    socket.shutdownOutput();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+        }
+
+        /**
+         * True once neither this writer nor any of {@code others} has moved for 15 samples in a
+         * row, 20 ms apart, taken on a timer of {@code sampler}; false if the writer finished
+         * first (nothing pushed back). Waits 20 s at most.
+         */
+        boolean stalls(Loop sampler, java.util.function.LongSupplier... others) throws Exception {
+            CompletableFuture<Boolean> stalled = new CompletableFuture<>();
+            long[] last = new long[others.length + 1];
+            java.util.Arrays.fill(last, -1);
+            int[] still = {0};
+            dev.loopflux.core.TimerHandle sampling = sampler.scheduleAtFixedRate(() -> {
+                boolean moved = false;
+                for (int i = 0; i <= others.length; i++) {
+                    long now = i == 0 ? written.get() : others[i - 1].getAsLong();
+                    moved |= now != last[i];
+                    last[i] = now;
+                }
+                still[0] = moved ? 0 : still[0] + 1;
+                if (still[0] >= 15) {
+                    stalled.complete(true);
+                }
+            }, 20, 20, TimeUnit.MILLISECONDS);
+            try {
+                return (Boolean) CompletableFuture.anyOf(stalled, done.thenApply(v -> false)).get(20, TimeUnit.SECONDS);
+            } finally {
+                sampling.cancel();
+            }
+        }
+    }
+
+    /** Writes {@code data} in pieces of 1 to {@code maxPiece} bytes (sizes from {@code seed}), then half-closes. */
+    static void writeInPieces(Socket socket, byte[] data, int maxPiece, long seed) {
+        try {
+            java.io.OutputStream out = socket.getOutputStream();
+            Random sizes = new Random(seed);
+            for (int i = 0; i < data.length; ) {
+                int n = Math.min(data.length - i, 1 + sizes.nextInt(maxPiece));
+                out.write(data, i, n);
+                i += n;
+            }
+            socket.shutdownOutput();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Writes {@code data} in pieces ({@link #writeInPieces}) on another thread while reading the
+     * echo one byte per read system call to the end of stream, and checks it is {@code data}.
+     */
+    static void assertEchoedOneByteAtATime(Socket socket, byte[] data, int maxPiece, long seed) throws Exception {
+        socket.setSoTimeout(10_000);
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, maxPiece, seed));
+        CRC32 crc = new CRC32();
+        long total = 0;
+        InputStream in = socket.getInputStream();
+        for (int b; (b = in.read()) >= 0; ) {
+            crc.update(b);
+            total++;
+        }
+        writer.get(10, TimeUnit.SECONDS);
+        org.assertj.core.api.Assertions.assertThat(total).isEqualTo(data.length);
+        org.assertj.core.api.Assertions.assertThat(crc.getValue()).isEqualTo(crc(data));
+    }
+
+    /** Reads until end of stream: {bytes read, their CRC32}. */
+    static long[] readToEndCounted(Socket socket) throws IOException {
+        socket.setSoTimeout(10_000);
+        InputStream in = socket.getInputStream();
+        CRC32 crc = new CRC32();
+        byte[] buffer = new byte[65536];
+        long total = 0;
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+            crc.update(buffer, 0, n);
+            total += n;
+        }
+        return new long[] {total, crc.getValue()};
+    }
+
     /** One connection served by {@link EchoHandler}: what it read, and how its echo ended. */
     record Served(Connection connection, Tap tap, Recorder<Void> echo) {
     }

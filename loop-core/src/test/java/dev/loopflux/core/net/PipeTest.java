@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.loopflux.core.Loop;
 import dev.loopflux.core.Publishers;
-import dev.loopflux.core.TimerHandle;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
@@ -15,14 +14,11 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -121,18 +117,7 @@ class PipeTest {
         try (Socket socket = new Socket()) {
             socket.setSendBufferSize(4096);
             socket.connect(server.localAddress(), 10_000);
-            socket.setSoTimeout(10_000);
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, 1500, 42));
-            CRC32 crc = new CRC32();
-            long total = 0;
-            InputStream in = socket.getInputStream();
-            for (int b; (b = in.read()) >= 0; ) { // one byte per read system call
-                crc.update(b);
-                total++;
-            }
-            writer.get(10, TimeUnit.SECONDS);
-            assertThat(total).isEqualTo(data.length);
-            assertThat(crc.getValue()).isEqualTo(Net.crc(data));
+            Net.assertEchoedOneByteAtATime(socket, data, 1500, 42);
         }
     }
 
@@ -155,59 +140,18 @@ class PipeTest {
         TcpConnection connection = (TcpConnection) served.poll(10, TimeUnit.SECONDS);
         assertThat(connection).isNotNull();
 
-        AtomicLong written = new AtomicLong();
-        CRC32 sentCrc = new CRC32();
-        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-            try {
-                OutputStream out = socket.getOutputStream();
-                Random random = new Random(43);
-                byte[] chunk = new byte[8192];
-                while (written.get() < total) {
-                    random.nextBytes(chunk);
-                    out.write(chunk);
-                    sentCrc.update(chunk);
-                    written.addAndGet(chunk.length);
-                }
-                socket.shutdownOutput();
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-
-        // The writer is stalled once it has not moved for 15 samples in a row, 20 ms apart, taken
-        // on a timer of another loop.
+        Net.FlatOutWriter writer = new Net.FlatOutWriter(socket, total, 43);
         Loop sampler = Loop.create("sampler");
         cleanup.add(() -> sampler.shutdownGracefully().get(10, TimeUnit.SECONDS));
-        CompletableFuture<Long> stalled = new CompletableFuture<>();
-        long[] last = {-1, 0};
-        TimerHandle sampling = sampler.scheduleAtFixedRate(() -> {
-            long w = written.get();
-            if (w != last[0]) {
-                last[0] = w;
-                last[1] = 0;
-            } else if (++last[1] >= 15) {
-                stalled.complete(w);
-            }
-        }, 20, 20, TimeUnit.MILLISECONDS);
-        Object first = CompletableFuture.anyOf(stalled, writer).get(20, TimeUnit.SECONDS);
-        sampling.cancel();
-        assertThat(first).as("the writer finished %d MiB: nothing pushed back", total / MIB).isInstanceOf(Long.class);
+        assertThat(writer.stalls(sampler)).as("the writer finished %d MiB: nothing pushed back", total / MIB).isTrue();
         long pending = onLoop(() -> connection.outbound.pendingBytes());
         assertThat(pending).isPositive().isLessThanOrEqualTo(highWaterMark + readBuffer);
 
         // Now the client reads: everything drains, intact and in order.
-        InputStream in = socket.getInputStream();
-        socket.setSoTimeout(10_000);
-        CRC32 receivedCrc = new CRC32();
-        byte[] buffer = new byte[65536];
-        long received = 0;
-        for (int n; (n = in.read(buffer)) >= 0; ) {
-            receivedCrc.update(buffer, 0, n);
-            received += n;
-        }
-        writer.get(10, TimeUnit.SECONDS);
-        assertThat(received).isEqualTo(total);
-        assertThat(receivedCrc.getValue()).isEqualTo(sentCrc.getValue());
+        long[] received = Net.readToEndCounted(socket);
+        writer.done.get(10, TimeUnit.SECONDS);
+        assertThat(received[0]).isEqualTo(total);
+        assertThat(received[1]).isEqualTo(writer.crc.getValue());
         await(connection.onClose());
         assertThat(onLoop(() -> IoScratch.get().spillsInUse())).as("spill buffers still out").isZero();
     }
@@ -242,11 +186,7 @@ class PipeTest {
         try (Socket socket = new Socket()) {
             socket.setReceiveBufferSize(4096);
             socket.connect(server.localAddress(), 10_000);
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, 70_000, 72));
-            byte[] received = Net.readToEnd(socket);
-            writer.get(10, TimeUnit.SECONDS);
-            assertThat(received.length).isEqualTo(data.length);
-            assertThat(Net.crc(received)).isEqualTo(Net.crc(data));
+            assertEchoes(socket, data, 70_000, 72, data);
         }
         await(served.poll(10, TimeUnit.SECONDS).onClose());
         assertThat(onLoop(() -> IoScratch.get().spillsInUse())).as("spill buffers still out").isZero();
@@ -262,11 +202,7 @@ class PipeTest {
         try (Socket socket = new Socket()) {
             socket.setReceiveBufferSize(4096);
             socket.connect(server.localAddress(), 10_000);
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, 20_000, 82));
-            byte[] received = Net.readToEnd(socket);
-            writer.get(10, TimeUnit.SECONDS);
-            assertThat(received.length).isEqualTo(data.length);
-            assertThat(Net.crc(received)).isEqualTo(Net.crc(data));
+            assertEchoes(socket, data, 20_000, 82, data);
         }
     }
 
@@ -287,11 +223,7 @@ class PipeTest {
         byte[] data = Net.random(4 * MIB, 91);
         try (Socket socket = new Socket()) {
             socket.connect(front.localAddress(), 10_000);
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, 100_000, 92));
-            byte[] received = Net.readToEnd(socket);
-            writer.get(10, TimeUnit.SECONDS);
-            assertThat(received.length).isEqualTo(data.length);
-            assertThat(Net.crc(received)).isEqualTo(Net.crc(data));
+            assertEchoes(socket, data, 100_000, 92, data);
         }
     }
 
@@ -312,14 +244,10 @@ class PipeTest {
             socket.connect(server.localAddress(), 10_000);
             // All of data is written before the client reads anything: it reaches the server while
             // most of the greeting still waits there.
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, 3000, 53));
-            byte[] received = Net.readToEnd(socket);
-            writer.get(10, TimeUnit.SECONDS);
             byte[] expected = new byte[greeting.length + data.length];
             System.arraycopy(greeting, 0, expected, 0, greeting.length);
             System.arraycopy(data, 0, expected, greeting.length, data.length);
-            assertThat(received.length).isEqualTo(expected.length);
-            assertThat(Net.crc(received)).isEqualTo(Net.crc(expected));
+            assertEchoes(socket, data, 3000, 53, expected);
         }
     }
 
@@ -341,11 +269,7 @@ class PipeTest {
         byte[] data = Net.random(4 * MIB, 61);
         try (Socket socket = new Socket()) {
             socket.connect(front.localAddress(), 10_000);
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInPieces(socket, data, 100_000, 62));
-            byte[] received = Net.readToEnd(socket);
-            writer.get(10, TimeUnit.SECONDS);
-            assertThat(received.length).isEqualTo(data.length);
-            assertThat(Net.crc(received)).isEqualTo(Net.crc(data));
+            assertEchoes(socket, data, 100_000, 62, data);
         }
         backendDone.get(10, TimeUnit.SECONDS);
     }
@@ -457,18 +381,15 @@ class PipeTest {
         return result.get(10, TimeUnit.SECONDS);
     }
 
-    private static void writeInPieces(Socket socket, byte[] data, int maxPiece, long seed) {
-        try {
-            OutputStream out = socket.getOutputStream();
-            Random sizes = new Random(seed);
-            for (int i = 0; i < data.length; ) {
-                int n = Math.min(data.length - i, 1 + sizes.nextInt(maxPiece));
-                out.write(data, i, n);
-                i += n;
-            }
-            socket.shutdownOutput();
-        } catch (Exception e) {
-            throw new RuntimeException(e);
-        }
+    /**
+     * Writes {@code data} in pieces of 1 to {@code maxPiece} bytes on another thread, then
+     * half-closes, and checks that what comes back, to the end of stream, is {@code expected}.
+     */
+    private static void assertEchoes(Socket socket, byte[] data, int maxPiece, long seed, byte[] expected) throws Exception {
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> Net.writeInPieces(socket, data, maxPiece, seed));
+        byte[] received = Net.readToEnd(socket);
+        writer.get(10, TimeUnit.SECONDS);
+        assertThat(received.length).isEqualTo(expected.length);
+        assertThat(Net.crc(received)).isEqualTo(Net.crc(expected));
     }
 }

@@ -5,12 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.loopflux.core.Loop;
 import dev.loopflux.core.LoopGroup;
-import dev.loopflux.core.TimerHandle;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +15,6 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -78,18 +73,7 @@ class TcpAdversarialTest {
             // The receive buffer stays at the system's size: see tinySocketBuffers().
             socket.setSendBufferSize(4096);
             socket.connect(server.localAddress(), 10_000);
-            socket.setSoTimeout(10_000);
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeInRandomPieces(socket, data, 1500, 5));
-            CRC32 crc = new CRC32();
-            long total = 0;
-            InputStream in = socket.getInputStream();
-            for (int b; (b = in.read()) >= 0; ) { // one byte per read system call
-                crc.update(b);
-                total++;
-            }
-            writer.get(10, TimeUnit.SECONDS);
-            assertThat(total).isEqualTo(data.length);
-            assertThat(crc.getValue()).isEqualTo(Net.crc(data));
+            Net.assertEchoedOneByteAtATime(socket, data, 1500, 5);
         }
         Net.Served served = echo.next();
         served.echo().awaitComplete();
@@ -207,91 +191,30 @@ class TcpAdversarialTest {
         socket.connect(server.localAddress(), 10_000);
         Net.Served served = echo.next();
 
-        AtomicLong written = new AtomicLong();
-        CRC32 sentCrc = new CRC32();
-        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-            try {
-                OutputStream out = socket.getOutputStream();
-                Random random = new Random(31);
-                byte[] chunk = new byte[8192];
-                while (written.get() < total) {
-                    random.nextBytes(chunk);
-                    out.write(chunk);
-                    sentCrc.update(chunk);
-                    written.addAndGet(chunk.length);
-                }
-                socket.shutdownOutput();
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-
-        // Sample progress on a timer of another loop: stalled once neither the writer nor the
-        // server has moved for 15 samples in a row (300 ms).
+        Net.FlatOutWriter writer = new Net.FlatOutWriter(socket, total, 31);
         Loop sampler = Loop.create("sampler");
         cleanup.add(() -> sampler.shutdownGracefully().get(10, TimeUnit.SECONDS));
-        CompletableFuture<long[]> stalled = new CompletableFuture<>();
-        long[] last = {-1, -1, 0};
-        TimerHandle sampling = sampler.scheduleAtFixedRate(() -> {
-            long w = written.get();
-            long r = served.tap().bytes.get();
-            if (w == last[0] && r == last[1]) {
-                if (++last[2] >= 15) {
-                    stalled.complete(new long[] {w, r});
-                }
-            } else {
-                last[0] = w;
-                last[1] = r;
-                last[2] = 0;
-            }
-        }, 20, 20, TimeUnit.MILLISECONDS);
-        Object first = CompletableFuture.anyOf(stalled, writer).get(20, TimeUnit.SECONDS);
-        sampling.cancel();
-        assertThat(first).as("the writer finished %d MiB: nothing pushed back", total / MIB).isInstanceOf(long[].class);
-        long serverRead = ((long[]) first)[1];
+        assertThat(writer.stalls(sampler, served.tap().bytes::get))
+                .as("the writer finished %d MiB: nothing pushed back", total / MIB).isTrue();
+        long serverRead = served.tap().bytes.get();
         // Bytes held by the server: at most the high-water mark plus one read. The rest of what
         // it read sits in the kernel: its 4 KiB send buffer and the client's 4 KiB receive buffer
         // (doubled by Linux, plus bookkeeping); 64 KiB is a generous allowance for them. Without
         // the high-water mark the server reads all 16 MiB and the writer never stalls.
         assertThat(serverRead).isLessThanOrEqualTo(highWaterMark + readBuffer + 64 * 1024L);
-        assertThat(written.get()).isLessThan(total);
+        assertThat(writer.written.get()).isLessThan(total);
         assertThat(served.echo().isTerminated()).isFalse();
 
         // Now the client reads: everything drains, intact.
-        InputStream in = socket.getInputStream();
-        socket.setSoTimeout(10_000);
-        CRC32 receivedCrc = new CRC32();
-        byte[] buffer = new byte[65536];
-        long received = 0;
-        for (int n; (n = in.read(buffer)) >= 0; ) {
-            receivedCrc.update(buffer, 0, n);
-            received += n;
-        }
-        writer.get(10, TimeUnit.SECONDS);
-        assertThat(received).isEqualTo(total);
-        assertThat(receivedCrc.getValue()).isEqualTo(sentCrc.getValue());
+        long[] received = Net.readToEndCounted(socket);
+        writer.done.get(10, TimeUnit.SECONDS);
+        assertThat(received[0]).isEqualTo(total);
+        assertThat(received[1]).isEqualTo(writer.crc.getValue());
         served.echo().awaitComplete();
         await(served.connection().onClose());
     }
 
     // ---- helpers ------------------------------------------------------------------------
-
-    private static void writeInRandomPieces(Socket socket, byte[] data, int maxPiece, long seed) {
-        try {
-            OutputStream out = socket.getOutputStream();
-            Random sizes = new Random(seed);
-            for (int i = 0; i < data.length; ) {
-                int n = Math.min(data.length - i, 1 + sizes.nextInt(maxPiece));
-                out.write(data, i, n);
-                i += n;
-            }
-            socket.shutdownOutput();
-        } catch (SocketException e) {
-            throw new RuntimeException(e);
-        } catch (Exception e) {
-            throw new RuntimeException(e);
-        }
-    }
 
     /** {@code data} cut in pieces of 1..maxPiece bytes, handed out one per request, as a cold publisher. */
     private static Publisher<ByteBuffer> smallPieces(byte[] data, int maxPiece, long seed) {
