@@ -239,8 +239,10 @@ final class Outbound {
      * Queues a copy of {@code bytes}: into the room left in the last spill buffer, if it is last in
      * line, then into new ones. A few bytes with no spill buffer to append to (under a sixteenth
      * of one), or any bytes once the loop has {@link IoScratch#MAX_SPILLS_IN_USE} out, get a heap
-     * buffer of their size instead: spill buffers are full but for the last, a connection holds at
-     * most one more than its pending bytes fill, and a loop never holds more than its cap of them.
+     * buffer of their size instead. While the pipe is the active send nothing else is queued
+     * behind its bytes, so its spill buffers fill one after the other and are full but for the
+     * last: a connection's spill memory stays within one buffer of its pending bytes, and a loop
+     * never has more than its cap of them out.
      */
     private void spill(ByteBuffer bytes) {
         ByteBuffer tail = spills == null ? null : spills.peekLast();
