@@ -25,12 +25,12 @@ import javax.net.ssl.SSLSocket;
  * <pre>
  * java -cp benchmarks/target/loopflux-benchmarks.jar dev.loopflux.bench.echo.EchoBench \
  *      [--impls loopflux,reactor,reactor-map,netty,reactor-netty,nio] [--scenarios throughput,pingpong,large,idle,slow,idle-warm,slow-long]
- *      [--seconds 10] [--warmup 3] [--idle 10000] [--tls] [--verify]
+ *      [--seconds 10] [--warmup 3] [--idle 10000] [--slow 16] [--tls] [--verify]
  * </pre>
  *
  * Scenarios: {@code throughput} 64 connections x 16 in flight x 128 B; {@code pingpong}
  * 1 x 1 x 64 B; {@code large} 16 x 4 x 16 KiB; {@code idle} N connections after one echo each
- * (server RSS and heap per connection); {@code slow} 16 connections writing flat out without
+ * (server RSS and heap per connection); {@code slow} 16 connections ({@code --slow N}) writing flat out without
  * ever reading (server RSS growth); {@code slow-long} (not run by default; give it {@code --seconds 60})
  * the same with the server's heap after full GCs every 10 s; {@code idle-warm} (not run by default) the memory of N idle
  * connections on a warm server, outside the heap and in it ({@link #idleWarm}). Server CPU time comes from the server process's own
@@ -60,7 +60,7 @@ public final class EchoBench {
     public static void main(String[] args) throws Exception {
         Map<String, String> options = new LinkedHashMap<>(Map.of(
                 "--impls", "", "--scenarios", "throughput,pingpong,large,idle,slow",
-                "--seconds", "10", "--warmup", "3", "--idle", "10000"));
+                "--seconds", "10", "--warmup", "3", "--idle", "10000", "--slow", "16"));
         boolean tls = false;
         boolean verify = false;
         for (int i = 0; i < args.length; i++) {
@@ -83,6 +83,7 @@ public final class EchoBench {
         Duration seconds = Duration.ofSeconds(Long.parseLong(options.get("--seconds")));
         Duration warmup = Duration.ofSeconds(Long.parseLong(options.get("--warmup")));
         int idle = Integer.parseInt(options.get("--idle"));
+        int slow = Integer.parseInt(options.get("--slow"));
         Mode mode = new Mode(tls ? EchoTls.generate() : null, verify);
         if (tls) {
             System.out.println("TLS: " + EchoTls.PROTOCOL + " " + EchoTls.CIPHER + ", EC P-256 self-signed key made for this run,"
@@ -92,7 +93,7 @@ public final class EchoBench {
             List<String[]> rows = new ArrayList<>();
             for (String impl : impls.split(",")) {
                 try (ServerProcess server = ServerProcess.start(impl, mode, scenario.equals("idle-warm"))) {
-                    rows.add(run(scenario, impl, server, warmup, seconds, idle, mode));
+                    rows.add(run(scenario, impl, server, warmup, seconds, idle, slow, mode));
                 } catch (Exception e) {
                     // One server failing (a stalled connection, say) is a result; the others still run.
                     e.printStackTrace();
@@ -103,16 +104,16 @@ public final class EchoBench {
         }
     }
 
-    static String[] run(String scenario, String impl, ServerProcess server, Duration warmup, Duration seconds, int idle, Mode mode)
-            throws Exception {
+    static String[] run(String scenario, String impl, ServerProcess server, Duration warmup, Duration seconds, int idle,
+            int slow, Mode mode) throws Exception {
         return switch (scenario) {
             case "throughput" -> load(impl, server, 64, 16, 128, warmup, seconds, mode);
             case "pingpong" -> load(impl, server, 1, 1, 64, warmup, seconds, mode);
             case "large" -> load(impl, server, 16, 4, 16384, warmup, seconds, mode);
             case "idle" -> idle(impl, server, idle, mode);
             case "idle-warm" -> idleWarm(impl, server, idle, mode);
-            case "slow" -> slowReaders(impl, server, 16, seconds, null, mode);
-            case "slow-long" -> slowReaders(impl, server, 16, seconds, Duration.ofSeconds(10), mode);
+            case "slow" -> slowReaders(impl, server, slow, seconds, null, mode);
+            case "slow-long" -> slowReaders(impl, server, slow, seconds, Duration.ofSeconds(10), mode);
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         };
     }

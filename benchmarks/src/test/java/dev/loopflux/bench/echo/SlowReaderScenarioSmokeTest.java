@@ -20,12 +20,12 @@ class SlowReaderScenarioSmokeTest {
     @ValueSource(strings = {"loopflux", "reactor-map"})
     void slowReaderRowsAreWellFormed(String impl) throws Exception {
         try (EchoBench.ServerProcess server = EchoBench.ServerProcess.start(impl, EchoBench.Mode.PLAIN)) {
-            String[] row = EchoBench.run("slow", impl, server, Duration.ZERO, Duration.ofSeconds(1), 0, EchoBench.Mode.PLAIN);
+            String[] row = EchoBench.run("slow", impl, server, Duration.ZERO, Duration.ofSeconds(1), 0, 16, EchoBench.Mode.PLAIN);
             assertThat(row).hasSize(3);
             assertThat(row[0]).isEqualTo(impl);
             assertThat(row[1]).endsWith(" MiB").isNotEqualTo("0 MiB");
 
-            String[] longRow = EchoBench.run("slow-long", impl, server, Duration.ZERO, Duration.ofSeconds(1), 0, EchoBench.Mode.PLAIN);
+            String[] longRow = EchoBench.run("slow-long", impl, server, Duration.ZERO, Duration.ofSeconds(1), 0, 16, EchoBench.Mode.PLAIN);
             assertThat(longRow).hasSize(4);
             assertThat(longRow[3].split(" ")).as("heap at the start and at the end").hasSize(2);
         }
