@@ -18,6 +18,8 @@ import java.util.List;
  *   with {@code --api core}); {@code --tls} serves TLS with a self-signed certificate made at
  *   start ({@link dev.loopflux.core.net.SelfSignedCertificate});</li>
  *   <li>{@code chat}: a line-based chat server, until stopped ({@link ChatServer});</li>
+ *   <li>{@code proxy}: a TCP proxy to {@code --to HOST:PORT}, bytes piped both ways with no copy,
+ *   until stopped ({@link ProxySample});</li>
  *   <li>{@code loop-demo}: the bare loop: a burst of cross-thread tasks, timers, a raw-NIO
  *   echo ({@link LoopDemo}).</li>
  * </ul>
@@ -28,7 +30,8 @@ public final class Main {
     static final String ECHO_USAGE = "usage: echo [--port N (default 7007)] [--host H (default 127.0.0.1)] [--loops N] [--api reactor|core (default reactor)] [--tls]";
 
     /** Each command's usage line, for {@code help}. */
-    static final List<String> USAGES = List.of(Demo.USAGE, ECHO_USAGE, ChatServer.USAGE, HttpSample.USAGE, LoopDemo.USAGE);
+    static final List<String> USAGES = List.of(Demo.USAGE, ECHO_USAGE, ChatServer.USAGE, HttpSample.USAGE, ProxySample.USAGE,
+            LoopDemo.USAGE);
 
     private Main() {
     }
@@ -98,6 +101,7 @@ public final class Main {
             case "echo" -> echo(rest, out, err);
             case "chat" -> ChatServer.run(rest, out, err);
             case "http" -> HttpSample.command(rest, out, err);
+            case "proxy" -> ProxySample.run(rest, out, err);
             case "loop-demo" -> LoopDemo.run(rest, out, err);
             case "help", "--help", "-h" -> help(out);
             default -> {
