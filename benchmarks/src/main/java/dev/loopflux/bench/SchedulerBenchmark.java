@@ -24,7 +24,8 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * The loop as a Reactor Scheduler against Reactor's own single-thread scheduler:
- * {@code publishOn} throughput, and the cost of scheduling (and cancelling) a {@code Mono.delay}.
+ * {@code publishOn} throughput (items emitted on the scheduler's thread after the first request, and
+ * items that all cross threads), and the cost of scheduling (and cancelling) a {@code Mono.delay}.
  *
  * <pre>java -jar benchmarks/target/loopflux-benchmarks.jar SchedulerBenchmark</pre>
  */
@@ -40,17 +41,21 @@ public class SchedulerBenchmark {
     public String scheduler;
 
     private Scheduler subject;
+    /** Where {@link #publishOnAcrossThreads} emits: Reactor's own single thread, the same for both. */
+    private Scheduler producer;
     private final Disposable[] pending = new Disposable[DELAYS];
 
     @Setup
     public void setUp() {
         subject = scheduler.equals("loopflux") ? LoopSchedulers.newSingle("bench") : Schedulers.newSingle("bench");
         subject.init();
+        producer = Schedulers.newSingle("producer");
     }
 
     @TearDown
     public void tearDown() {
         subject.dispose();
+        producer.dispose();
     }
 
     /** Items per second through {@code publishOn} onto the scheduler's thread. */
@@ -60,6 +65,21 @@ public class SchedulerBenchmark {
     @OperationsPerInvocation(ITEMS)
     public Integer publishOn() {
         return Flux.range(0, ITEMS).publishOn(subject).blockLast();
+    }
+
+    /**
+     * Items per second through {@code publishOn} when every item crosses threads: {@code range}
+     * emits on a producer thread of its own ({@code subscribeOn}), and {@code publishOn} hands
+     * the items to the scheduler's thread through its queue. The scheduler is called each time its
+     * thread has drained the queue and the producer offers more, so here, unlike in
+     * {@link #publishOn}, the hop is what is measured.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(ITEMS)
+    public Integer publishOnAcrossThreads() {
+        return Flux.range(0, ITEMS).subscribeOn(producer).publishOn(subject).blockLast();
     }
 
     /**
