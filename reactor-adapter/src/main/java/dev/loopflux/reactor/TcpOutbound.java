@@ -22,7 +22,8 @@ public interface TcpOutbound {
      * copies nothing: the inbound is sent as it is, and what is read is written straight from the
      * loop's read buffer while the kernel takes it (see
      * {@link dev.loopflux.core.net.Connection#send}). Any operator after {@code receive()} sees each
-     * chunk, a copy of its own, as usual.
+     * chunk, a copy of its own, as usual; so does a {@code Hooks.onLastOperator} hook (tracing),
+     * which keeps {@code receive()} from being sent as it is.
      */
     Mono<Void> send(Publisher<? extends ByteBuffer> data);
 

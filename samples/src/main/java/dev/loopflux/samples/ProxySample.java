@@ -20,8 +20,8 @@ import reactor.core.publisher.Mono;
  * straight from the loop's read buffer, with no copy and no allocation while the other side keeps
  * up, and wait in the loop's spill buffers, under the high-water mark, while it does not. A slow
  * side slows the other one through TCP; the proxy's memory stays bounded. Each direction passes on
- * its end of stream as a half-close; the client's connection closes once the target has sent all
- * it had, and the target's with it.
+ * its end of stream as a half-close, and both connections close once both directions have ended,
+ * or as soon as either fails (a refused target, a reset: printed on standard error).
  */
 final class ProxySample implements AutoCloseable {
     static final String USAGE = "usage: proxy --to HOST:PORT [--port N (default 7009)] [--host H (default 127.0.0.1)]"
@@ -30,17 +30,28 @@ final class ProxySample implements AutoCloseable {
     private final LoopGroup group;
     private final DisposableServer server;
 
+    /**
+     * Proxies {@code host:port} to {@code targetHost:targetPort}, which is resolved once, here (a
+     * name lookup blocks: never on a loop).
+     *
+     * @throws IllegalArgumentException if the target's name does not resolve
+     */
     ProxySample(String host, int port, int loops, String targetHost, int targetPort) {
+        InetSocketAddress target = new InetSocketAddress(targetHost, targetPort);
+        if (target.isUnresolved()) {
+            throw new IllegalArgumentException("cannot resolve the target " + targetHost);
+        }
         group = LoopGroup.create(LoopOptions.builder().name("proxy").loops(loops).build());
         try {
             server = TcpServer.create().host(host).port(port).runOn(group)
-                    .handle((in, out) -> TcpClient.create().host(targetHost).port(targetPort)
+                    .handle((in, out) -> TcpClient.create().remoteAddress(target)
                             .runOn(out.connection().loop()) // the same loop: a pipe needs both ends on one thread
                             .connect()
                             .flatMap(back -> Mono.when(
                                             back.outbound().send(in.receive()).doOnSuccess(done -> back.outbound().shutdownOutput()),
-                                            out.send(back.inbound().receive()))
-                                    .doFinally(signal -> back.dispose())))
+                                            out.send(back.inbound().receive()).doOnSuccess(done -> out.shutdownOutput()))
+                                    .doFinally(signal -> back.dispose()))
+                            .doOnError(e -> System.err.println("proxy: " + out.connection().remoteAddress() + " closed: " + e)))
                     .bindNow();
         } catch (RuntimeException e) {
             group.shutdownGracefully(Duration.ZERO, Duration.ofSeconds(1));
@@ -77,7 +88,13 @@ final class ProxySample implements AutoCloseable {
             err.println(USAGE);
             return 2;
         }
-        ProxySample proxy = new ProxySample(host, port, loops, targetHost, targetPort);
+        ProxySample proxy;
+        try {
+            proxy = new ProxySample(host, port, loops, targetHost, targetPort);
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
+            return 2;
+        }
         InetSocketAddress bound = (InetSocketAddress) proxy.server.address();
         out.println("proxy listening on " + bound.getHostString() + ":" + bound.getPort() + " with " + loops
                 + " loop(s), to " + targetHost + ":" + targetPort);

@@ -6,6 +6,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
@@ -41,6 +43,43 @@ class ProxySampleTest {
             writer.get(10, TimeUnit.SECONDS);
             assertThat(back.length).isEqualTo(data.length);
             assertThat(back).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void aTargetThatAnswersAndClosesEndsTheClientsStreamThoughTheClientStillSends() throws Exception {
+        try (ServerSocket target = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+                try (Socket s = target.accept()) {
+                    s.getOutputStream().write("hello, and goodbye\n".getBytes(StandardCharsets.US_ASCII));
+                    s.shutdownOutput(); // the target is done sending; it still reads what comes
+                    s.getInputStream().readAllBytes();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            try (ProxySample proxy = new ProxySample("127.0.0.1", 0, 1, "127.0.0.1", target.getLocalPort());
+                 Socket socket = new Socket("127.0.0.1", proxy.server().port())) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write("still talking\n".getBytes(StandardCharsets.US_ASCII)); // no half-close
+                assertThat(new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
+                        .isEqualTo("hello, and goodbye\n"); // to the end of stream: the target's end came through
+                socket.shutdownOutput();
+                served.get(10, TimeUnit.SECONDS); // and the client's end reached the target
+            }
+        }
+    }
+
+    @Test
+    void aRefusedTargetClosesTheClientsConnection() throws Exception {
+        int closedPort;
+        try (ServerSocket probe = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            closedPort = probe.getLocalPort(); // nothing listens there once this is closed
+        }
+        try (ProxySample proxy = new ProxySample("127.0.0.1", 0, 1, "127.0.0.1", closedPort);
+             Socket socket = new Socket("127.0.0.1", proxy.server().port())) {
+            socket.setSoTimeout(10_000);
+            assertThat(socket.getInputStream().read()).as("end of stream: the proxy closed the connection").isEqualTo(-1);
         }
     }
 

@@ -21,13 +21,14 @@ final class IoScratch {
     /** Size of a spill buffer: where a pipe's bytes wait while the kernel refuses them (see {@code Outbound.pipe}). */
     static final int SPILL_SIZE = 64 * 1024;
     /**
-     * Spill buffers a loop has out at once, at most: 4 MiB of direct memory. Past it, pipes copy
-     * into heap buffers, as sends of items do, so direct memory never runs short on a loop thread
-     * (where running short means {@code System.gc()} and a wait).
+     * Spill buffers a loop makes, at most: 4 MiB of direct memory, made as needed and kept for
+     * reuse, never dropped (a dropped direct buffer's memory comes back only after a GC). Past it,
+     * pipes copy into heap buffers, as sends of items do, so a loop thread never asks for direct
+     * memory beyond that (running short means {@code System.gc()} and a wait in the JDK).
      */
     static final int MAX_SPILLS_IN_USE = 64;
-    /** Spill buffers kept for reuse: 1 MiB; the others are dropped when given back. */
-    private static final int MAX_SPARE_SPILLS = 16;
+    /** Spill buffers kept for reuse: all of them. */
+    private static final int MAX_SPARE_SPILLS = MAX_SPILLS_IN_USE;
     private final java.util.ArrayDeque<ByteBuffer> spareSpills = new java.util.ArrayDeque<>();
     private int spillsInUse;
 
@@ -72,7 +73,7 @@ final class IoScratch {
         return spill;
     }
 
-    /** A spill buffer from {@link #takeSpill}, written out or dropped: kept for the next, up to {@link #MAX_SPARE_SPILLS}. */
+    /** A spill buffer from {@link #takeSpill}, written out or dropped by its connection: kept for the next. */
     void giveBackSpill(ByteBuffer spill) {
         spillsInUse--;
         if (spareSpills.size() < MAX_SPARE_SPILLS) {

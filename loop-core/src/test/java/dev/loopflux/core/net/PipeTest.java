@@ -159,7 +159,7 @@ class PipeTest {
     @Test
     void spillBuffersGivenBackByAConnectionThatWasResetServeTheNextOneIntact() throws Exception {
         BlockingQueue<Connection> served = new LinkedBlockingQueue<>();
-        TcpOptions small = TcpOptions.builder().sendBufferSize(4096).receiveBufferSize(4096).build();
+        TcpOptions small = TcpOptions.builder().sendBufferSize(4096).build(); // reads stay large: spills are too
         TcpServer server = serve(small, c -> {
             served.add(c);
             sendThenShutdown(c, c.inbound());
@@ -171,13 +171,15 @@ class PipeTest {
         victim.connect(server.localAddress(), 10_000);
         TcpConnection first = (TcpConnection) served.poll(10, TimeUnit.SECONDS);
         assertThat(first).isNotNull();
-        OutputStream out = victim.getOutputStream();
-        byte[] chunk = new byte[16 * 1024];
-        while (onLoop(() -> IoScratch.get().spillsInUse()) == 0) {
-            out.write(chunk); // the kernel's buffers are small: spills begin within a few hundred KiB
+        Net.FlatOutWriter writer = new Net.FlatOutWriter(victim, 256L * MIB, 73);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (onLoop(() -> IoScratch.get().spillsInUse()) == 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait(); // each look is a round trip through the loop
         }
+        assertThat(onLoop(() -> IoScratch.get().spillsInUse())).as("spill buffers out while the client does not read").isPositive();
         victim.setSoLinger(true, 0);
-        victim.close();
+        victim.close(); // RST, under the writer too
+        assertThat(writer.done).failsWithin(10, TimeUnit.SECONDS);
         await(first.onClose());
         assertThat(onLoop(() -> IoScratch.get().spillsInUse())).as("spill buffers still out").isZero();
 
