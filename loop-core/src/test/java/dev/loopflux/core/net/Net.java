@@ -248,7 +248,8 @@ final class Net {
         final CompletableFuture<Void> done;
 
         FlatOutWriter(Socket socket, long total, long seed) {
-            done = CompletableFuture.runAsync(() -> {
+            done = new CompletableFuture<>();
+            Thread writer = new Thread(() -> { // a thread of its own: it blocks, and tests run many at once
                 try {
                     java.io.OutputStream out = socket.getOutputStream();
                     Random random = new Random(seed);
@@ -260,10 +261,13 @@ final class Net {
                         written.addAndGet(chunk.length);
                     }
                     socket.shutdownOutput();
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
+                    done.complete(null);
+                } catch (Throwable e) {
+                    done.completeExceptionally(e);
                 }
-            });
+            }, "flat-out-writer");
+            writer.setDaemon(true);
+            writer.start();
         }
 
         /**

@@ -195,6 +195,56 @@ class PipeTest {
     }
 
     @Test
+    void pastTheLoopsSpillBuffersPipesCopyIntoTheHeapAndEveryByteStillComesBackIntact() throws Exception {
+        int connections = IoScratch.MAX_SPILLS_IN_USE + 16;
+        BlockingQueue<Connection> served = new LinkedBlockingQueue<>();
+        // Kernel buffers small enough that each client stalls within a few hundred KiB, and reads
+        // large enough (up to twice 16 KiB) that what waits goes to spill buffers, not small heap ones.
+        TcpServer server = serve(TcpOptions.builder().sendBufferSize(4096).receiveBufferSize(16 * 1024).build(), c -> {
+            served.add(c);
+            sendThenShutdown(c, c.inbound());
+        });
+        // Each client writes until the server stops reading it (its echo waits at the high-water
+        // mark, in spill buffers while the loop has any to lend, in heap buffers after), and reads
+        // nothing until all of them have stalled.
+        List<Socket> sockets = new ArrayList<>();
+        List<Net.FlatOutWriter> writers = new ArrayList<>();
+        Loop sampler = Loop.create("sampler");
+        cleanup.add(() -> sampler.shutdownGracefully().get(10, TimeUnit.SECONDS));
+        for (int i = 0; i < connections; i++) {
+            Socket socket = new Socket();
+            cleanup.add(socket);
+            socket.setReceiveBufferSize(4096);
+            socket.setSendBufferSize(4096);
+            socket.connect(server.localAddress(), 10_000);
+            sockets.add(socket);
+            writers.add(new Net.FlatOutWriter(socket, 2L * MIB, 200 + i));
+        }
+        java.util.function.LongSupplier[] others = writers.stream().skip(1)
+                .map(w -> (java.util.function.LongSupplier) w.written::get).toArray(java.util.function.LongSupplier[]::new);
+        assertThat(writers.get(0).stalls(sampler, others)).as("the writers stall: the server stops reading them").isTrue();
+        assertThat(writers).allSatisfy(w -> assertThat(w.done).isNotDone());
+        assertThat(onLoop(() -> IoScratch.get().spillsInUse())).isEqualTo(IoScratch.MAX_SPILLS_IN_USE);
+
+        java.util.concurrent.ExecutorService readers = java.util.concurrent.Executors.newCachedThreadPool();
+        cleanup.add(readers::shutdownNow);
+        List<java.util.concurrent.Future<long[]>> echoes = new ArrayList<>();
+        for (Socket socket : sockets) {
+            echoes.add(readers.submit(() -> Net.readToEndCounted(socket)));
+        }
+        for (int i = 0; i < connections; i++) {
+            long[] received = echoes.get(i).get(30, TimeUnit.SECONDS);
+            writers.get(i).done.get(10, TimeUnit.SECONDS);
+            assertThat(received[0]).isEqualTo(2L * MIB);
+            assertThat(received[1]).as("connection %d's echo", i).isEqualTo(writers.get(i).crc.getValue());
+        }
+        for (int i = 0; i < connections; i++) {
+            await(served.poll(10, TimeUnit.SECONDS).onClose());
+        }
+        assertThat(onLoop(() -> IoScratch.get().spillsInUse())).as("spill buffers still out").isZero();
+    }
+
+    @Test
     void anOutputShutDownWhileThePipeRunsIsShutAfterItsLastByte() throws Exception {
         TcpServer server = serve(TcpOptions.builder().sendBufferSize(4096).build(), c -> {
             Publishers.consume(c.send(c.inbound()), nothing -> { });
