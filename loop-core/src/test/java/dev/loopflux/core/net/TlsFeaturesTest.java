@@ -126,6 +126,29 @@ class TlsFeaturesTest {
         return error;
     }
 
+    // ---- session resumption ----------------------------------------------------------------------
+
+    /**
+     * A client's engines are made for the server's host and port, so a second connection with the
+     * same options (the same {@code SSLContext} and its session cache) resumes the first's session:
+     * with TLS 1.2, the same session id on both sides, and no certificate check the second time.
+     * New options, a new context and an empty cache, make a full handshake: a new id.
+     */
+    @Test
+    void aSecondConnectionWithTheSameOptionsResumesTheSession() throws Exception {
+        startEchoServer(TlsFixtures.serverOptions().protocols("TLSv1.2").build());
+        TlsOptions clientTls = TlsFixtures.clientOptions().protocols("TLSv1.2").build();
+        Ends first = connectAndPing(clientTls);
+        Ends second = connectAndPing(clientTls);
+        Ends fresh = connectAndPing(TlsFixtures.clientOptions().protocols("TLSv1.2").build());
+
+        byte[] firstId = first.client().tlsSession().getId();
+        assertThat(firstId).isNotEmpty();
+        assertThat(second.client().tlsSession().getId()).as("the resumed session").isEqualTo(firstId);
+        assertThat(second.server().tlsSession().getId()).isEqualTo(firstId);
+        assertThat(fresh.client().tlsSession().getId()).as("a full handshake").isNotEqualTo(firstId);
+    }
+
     // ---- ALPN ----------------------------------------------------------------------------------
 
     @Test
