@@ -88,16 +88,9 @@ class RegistrationTest {
         }
     }
 
-    private <T> T onLoop(java.util.concurrent.Callable<T> action) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        loop.execute(() -> {
-            try {
-                result.complete(action.call());
-            } catch (Throwable e) {
-                result.completeExceptionally(e);
-            }
-        });
-        return result.get(10, TimeUnit.SECONDS);
+    /** Runs {@code read} on the loop and returns its result. */
+    private <T> T onLoop(java.util.function.Supplier<T> read) throws Exception {
+        return CompletableFuture.supplyAsync(read, loop).get(10, TimeUnit.SECONDS);
     }
 
     @Test

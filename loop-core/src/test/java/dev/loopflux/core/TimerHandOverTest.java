@@ -33,9 +33,7 @@ class TimerHandOverTest {
 
     /** Runs {@code read} on the loop and returns its result. */
     private <T> T onLoop(Supplier<T> read) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        loop.execute(() -> result.complete(read.get()));
-        return result.get(10, TimeUnit.SECONDS);
+        return CompletableFuture.supplyAsync(read, loop).get(10, TimeUnit.SECONDS);
     }
 
     @Test

@@ -27,8 +27,7 @@ final class IoScratch {
      * memory beyond that (running short means {@code System.gc()} and a wait in the JDK).
      */
     static final int MAX_SPILLS_IN_USE = 64;
-    /** Spill buffers kept for reuse: all of them. */
-    private static final int MAX_SPARE_SPILLS = MAX_SPILLS_IN_USE;
+    /** Spill buffers made and given back: every one is kept, so this and those in use stay under the cap together. */
     private final java.util.ArrayDeque<ByteBuffer> spareSpills = new java.util.ArrayDeque<>();
     private int spillsInUse;
 
@@ -76,9 +75,7 @@ final class IoScratch {
     /** A spill buffer from {@link #takeSpill}, written out or dropped by its connection: kept for the next. */
     void giveBackSpill(ByteBuffer spill) {
         spillsInUse--;
-        if (spareSpills.size() < MAX_SPARE_SPILLS) {
-            spareSpills.addLast(spill);
-        }
+        spareSpills.addLast(spill);
     }
 
     /** Spill buffers out now: for tests. */

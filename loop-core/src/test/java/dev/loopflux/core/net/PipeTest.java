@@ -305,17 +305,8 @@ class PipeTest {
 
     @Test
     void aProxyPipesBothWaysBetweenTwoConnectionsOfItsLoop() throws Exception {
-        ServerSocket backend = new ServerSocket();
-        cleanup.add(backend);
-        backend.bind(new InetSocketAddress("127.0.0.1", 0));
-        CompletableFuture<Void> backendDone = CompletableFuture.runAsync(() -> {
-            try (Socket s = backend.accept()) { // a blocking echo, 4 KiB at a time
-                s.getInputStream().transferTo(s.getOutputStream());
-                s.shutdownOutput();
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+        ServerSocket backend = backendSocket();
+        CompletableFuture<Void> backendDone = blockingEcho(backend);
         TcpServer front = serve(TcpOptions.defaults(), c -> proxy(c, backend.getLocalSocketAddress()));
 
         byte[] data = Net.random(4 * MIB, 61);
@@ -328,9 +319,7 @@ class PipeTest {
 
     @Test
     void aBackendThatResetsMidStreamClosesTheProxiedConnection() throws Exception {
-        ServerSocket backend = new ServerSocket();
-        cleanup.add(backend);
-        backend.bind(new InetSocketAddress("127.0.0.1", 0));
+        ServerSocket backend = backendSocket();
         CompletableFuture<Void> reset = CompletableFuture.runAsync(() -> {
             try {
                 Socket s = backend.accept();
@@ -372,17 +361,8 @@ class PipeTest {
     void aTlsFrontProxiedToAPlainBackendOnTheSameLoopTakesTheUsualPathIntact() throws Exception {
         // Plain bytes read from the backend must be wrapped before they go to the TLS front (no
         // pipe into TLS), and the front's bytes come decrypted (no pipe out of TLS either).
-        ServerSocket backend = new ServerSocket();
-        cleanup.add(backend);
-        backend.bind(new InetSocketAddress("127.0.0.1", 0));
-        CompletableFuture<Void> backendDone = CompletableFuture.runAsync(() -> {
-            try (Socket s = backend.accept()) {
-                s.getInputStream().transferTo(s.getOutputStream());
-                s.shutdownOutput();
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+        ServerSocket backend = backendSocket();
+        blockingEcho(backend);
         TcpServer front = serve(TcpOptions.builder().tls(TlsFixtures.serverOptions().build()).build(),
                 c -> proxy(c, backend.getLocalSocketAddress()));
 
@@ -405,6 +385,26 @@ class PipeTest {
         }
     }
 
+    /** A plain server socket on 127.0.0.1 for a proxy's backend, closed after the test. */
+    private ServerSocket backendSocket() throws java.io.IOException {
+        ServerSocket backend = new ServerSocket();
+        cleanup.add(backend);
+        backend.bind(new InetSocketAddress("127.0.0.1", 0));
+        return backend;
+    }
+
+    /** A blocking echo of one connection accepted by {@code backend}, half-closed at its end; completes then. */
+    private static CompletableFuture<Void> blockingEcho(ServerSocket backend) {
+        return CompletableFuture.runAsync(() -> {
+            try (Socket s = backend.accept()) {
+                s.getInputStream().transferTo(s.getOutputStream());
+                s.shutdownOutput();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
     /**
      * Connects to {@code backend} on the test's loop and pipes both directions; each direction
      * shuts its output down when its source ends, and a failure of either closes its connection
@@ -421,16 +421,9 @@ class PipeTest {
         });
     }
 
-    private <T> T onLoop(java.util.concurrent.Callable<T> action) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        loop.execute(() -> {
-            try {
-                result.complete(action.call());
-            } catch (Throwable e) {
-                result.completeExceptionally(e);
-            }
-        });
-        return result.get(10, TimeUnit.SECONDS);
+    /** Runs {@code read} on the loop and returns its result. */
+    private <T> T onLoop(java.util.function.Supplier<T> read) throws Exception {
+        return CompletableFuture.supplyAsync(read, loop).get(10, TimeUnit.SECONDS);
     }
 
     /**
